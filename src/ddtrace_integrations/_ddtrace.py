@@ -1,0 +1,188 @@
+"""The one module that touches ddtrace internals: when ddtrace moves, only this file changes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+from typing import Callable
+from typing import Dict
+from typing import Optional
+
+import wrapt
+from ddtrace import config
+from ddtrace._trace.pin import Pin
+from ddtrace.constants import _SPAN_MEASURED_KEY as MEASURED_KEY
+from ddtrace.constants import SPAN_KIND
+from ddtrace.contrib.internal.trace_utils import ext_service
+from ddtrace.contrib.internal.trace_utils import int_service
+from ddtrace.contrib.internal.trace_utils import set_http_meta
+from ddtrace.contrib.internal.trace_utils import set_service_and_source
+from ddtrace.internal import core
+from ddtrace.internal import process_tags
+from ddtrace.internal.constants import COMPONENT
+from ddtrace.internal.constants import PROPAGATED_HASH
+from ddtrace.internal.logger import get_logger
+from ddtrace.internal.peer_service.processor import PeerServiceProcessor
+from ddtrace.internal.schema import SCHEMA_VERSION
+from ddtrace.internal.schema import SpanDirection
+from ddtrace.internal.schema import schematize_database_operation
+from ddtrace.internal.schema import schematize_messaging_operation
+from ddtrace.internal.schema import schematize_service_name
+from ddtrace.internal.schema import schematize_url_operation
+from ddtrace.internal.settings._database_monitoring import dbm_config
+from ddtrace.internal.settings.integration import _integration_env_var_id
+from ddtrace.internal.settings.peer_service import _ps_config as peer_service_config
+from ddtrace.internal.utils.formats import asbool
+from ddtrace.propagation.http import HTTPPropagator
+from ddtrace.trace import Span
+from ddtrace.trace import tracer
+from ddtrace.vendor.packaging.specifiers import SpecifierSet
+from ddtrace.vendor.packaging.version import Version
+from ddtrace.vendor.sqlcommenter import generate_sql_comment
+
+__all__ = [
+    "COMPONENT",
+    "MEASURED_KEY",
+    "PROPAGATED_HASH",
+    "SCHEMA_VERSION",
+    "SPAN_KIND",
+    "HTTPPropagator",
+    "Pin",
+    "Span",
+    "SpanDirection",
+    "asbool",
+    "config",
+    "core",
+    "dbm_config",
+    "ext_service",
+    "generate_sql_comment",
+    "get_logger",
+    "int_service",
+    "peer_service_config",
+    "schematize_database_operation",
+    "schematize_messaging_operation",
+    "schematize_service_name",
+    "schematize_url_operation",
+    "set_http_meta",
+    "set_service_and_source",
+    "tracer",
+]
+
+log = get_logger(__name__)
+
+
+ExecutionContext = core.ExecutionContext
+
+
+def integration_config(name: str, defaults: Optional[Dict[str, Any]] = None) -> Any:
+    """The ``ddtrace.config.<name>`` object, registered with ddtrace's defaults when we are first."""
+    config._add(name, dict(defaults or {}))
+    return getattr(config, name)
+
+
+def enabled_by_env(name: str) -> Optional[bool]:
+    """``DD_TRACE_<NAME>_ENABLED`` as ddtrace reads it, None when unset."""
+    from ddtrace.internal.settings import env
+
+    value = env.get(f"DD_TRACE_{_integration_env_var_id(name)}_ENABLED")
+    return None if value is None else asbool(value)
+
+
+def patch_modules_env() -> Dict[str, bool]:
+    """``DD_PATCH_MODULES`` (``lib:bool,...``) as ddtrace parses it."""
+    from ddtrace.internal.settings import env
+    from ddtrace.internal.utils.formats import parse_tags_str
+
+    return {k: asbool(v) for k, v in parse_tags_str(env.get("DD_PATCH_MODULES")).items()}
+
+
+def tracing_enabled() -> bool:
+    return bool(config._tracing_enabled)
+
+
+def version_matches(version: str, spec: str) -> bool:
+    try:
+        return Version(version) in SpecifierSet(spec)
+    except Exception:
+        return False
+
+
+def traceparent(span: Span) -> str:
+    return span.context._traceparent
+
+
+def base_hash() -> Optional[str]:
+    value = process_tags.base_hash
+    return str(value) if value else None
+
+
+def local_root(span: Span) -> Span:
+    return span._local_root
+
+
+# --- peer.service: ddtrace's trace processor must not overwrite what a v2 plugin already decided ---
+
+_SOURCE_TAG = PeerServiceProcessor(peer_service_config)._config.source_tag_name
+
+
+def _keep_existing_source(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
+    span = args[0] if args else kwargs.get("span")
+    if span is not None and span.get_tag(_SOURCE_TAG):
+        return None
+    return wrapped(*args, **kwargs)
+
+
+def guard_peer_service_processor() -> None:
+    """Make ddtrace's PeerServiceProcessor skip spans that already carry ``_dd.peer.service.source``."""
+    method = PeerServiceProcessor._update_peer_service_tags
+    if not isinstance(method, wrapt.FunctionWrapper):
+        wrapt.wrap_function_wrapper(PeerServiceProcessor, "_update_peer_service_tags", _keep_existing_source)
+
+
+# --- ddtrace's own integration for a library v2 owns must stay inactive ---
+
+_claimed: Dict[str, Callable[[], None]] = {}
+
+
+def _contrib_module(name: str) -> str:
+    return f"ddtrace.contrib.internal.{name}.patch"
+
+
+def _neutralize(module: Any) -> None:
+    name = module.__name__.split(".")[-2]
+    if name not in _claimed or getattr(module.patch, "_ddtrace_integrations_noop", False):
+        return
+    original = module.patch
+    try:
+        module.unpatch()
+    except Exception:
+        log.debug("ddtrace's %s integration could not be unpatched", name, exc_info=True)
+
+    def patch_owned_by_v2() -> None:
+        log.debug("ddtrace's %s integration is inactive: ddtrace-integrations traces this library", name)
+
+    patch_owned_by_v2._ddtrace_integrations_noop = True  # type: ignore[attr-defined]
+    module.patch = patch_owned_by_v2
+
+    def restore() -> None:
+        module.patch = original
+
+    _claimed[name] = restore
+
+
+def claim_ddtrace_integration(name: str) -> None:
+    """Keep ddtrace's integration ``name`` from patching, whether it was patched before or after us."""
+    if name in _claimed:
+        return
+    _claimed[name] = lambda: None
+    contrib = _contrib_module(name)
+    if contrib in sys.modules:
+        _neutralize(sys.modules[contrib])
+    else:
+        wrapt.register_post_import_hook(_neutralize, contrib)
+
+
+def release_ddtrace_integration(name: str) -> None:
+    restore = _claimed.pop(name, None)
+    if restore is not None:
+        restore()

@@ -1,0 +1,233 @@
+"""Publisher helpers: wrap a library callable so that it publishes ``{package}.{operation}`` around the call.
+
+A publisher knows the library, never the tracer: it builds typed contexts, hands them to the event hub,
+and applies what the plugins hand back (a commented query, propagation headers). When nothing
+listens the wrapper costs one ``has_listeners`` check and calls straight through.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+from typing import AsyncIterator
+from typing import Callable
+from typing import Dict
+from typing import Iterator
+from typing import List
+from typing import Optional
+from typing import Tuple
+
+import wrapt
+
+from ddtrace_integrations import _ddtrace as dd
+
+log = dd.get_logger(__name__)
+
+Args = Tuple[Any, ...]
+Kwargs = Dict[str, Any]
+Build = Callable[[Any, Args, Kwargs], Optional[Dict[str, Any]]]
+Rewrite = Callable[[dd.ExecutionContext, Args, Kwargs], Tuple[Args, Kwargs]]
+Done = Callable[[dd.ExecutionContext, Any], None]
+Wrapper = Callable[[Any, Any, Args, Kwargs], Any]
+
+_NO_RESULT = object()
+
+
+class Event:
+    """One published operation.
+
+    ``build(instance, args, kwargs)`` returns the context items (typed contexts) or None to skip;
+    ``rewrite(ctx, args, kwargs)`` returns the arguments to call with after the plugins ran;
+    ``done(ctx, result)`` records what the call returned (``result`` is None when it raised).
+    Each runs guarded: a failure logs at debug level and the call proceeds untraced or unchanged.
+    """
+
+    __slots__ = ("build", "done", "name", "pin_source", "rewrite", "started")
+
+    def __init__(
+        self,
+        name: str,
+        build: Build,
+        *,
+        pin_source: Optional[Any] = None,
+        rewrite: Optional[Rewrite] = None,
+        done: Optional[Done] = None,
+    ) -> None:
+        self.name = name
+        self.started = f"context.started.{name}"
+        self.build = build
+        self.pin_source = pin_source
+        self.rewrite = rewrite
+        self.done = done
+
+    def context(self, instance: Any, args: Args, kwargs: Kwargs) -> Optional[dd.ExecutionContext]:
+        try:
+            items = self.build(instance, args, kwargs)
+            if items is None:
+                return None
+            pin = find_pin(instance, self.pin_source)
+            return dd.core.context_with_data(self.name, pin=pin, instance=instance, args=args, kwargs=kwargs, **items)
+        except Exception:
+            log.debug("%s: not traced, the call's data could not be read", self.name, exc_info=True)
+            return None
+
+    def arguments(self, ctx: dd.ExecutionContext, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
+        if self.rewrite is None:
+            return args, kwargs
+        try:
+            return self.rewrite(ctx, args, kwargs)
+        except Exception:
+            log.debug("%s: arguments left unchanged", self.name, exc_info=True)
+            return args, kwargs
+
+    def finish(self, ctx: dd.ExecutionContext, result: Any) -> None:
+        if self.done is None:
+            return
+        try:
+            self.done(ctx, None if result is _NO_RESULT else result)
+        except Exception:
+            log.debug("%s: result not recorded", self.name, exc_info=True)
+
+
+def find_pin(*objs: Any) -> Optional[dd.Pin]:
+    for obj in objs:
+        if obj is not None:
+            pin = dd.Pin.get_from(obj)
+            if pin is not None:
+                return pin
+    return None
+
+
+def traced(event: Event) -> Wrapper:
+    """Wrapper for a plain (sync) callable."""
+
+    def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        if not dd.core.has_listeners(event.started):
+            return wrapped(*args, **kwargs)
+        ctx = event.context(instance, args, kwargs)
+        if ctx is None:
+            return wrapped(*args, **kwargs)
+        result = _NO_RESULT
+        with ctx:
+            try:
+                call_args, call_kwargs = event.arguments(ctx, args, kwargs)
+                result = wrapped(*call_args, **call_kwargs)
+                return result
+            finally:
+                event.finish(ctx, result)
+
+    return wrapper
+
+
+def traced_async(event: Event) -> Wrapper:
+    """Wrapper for a coroutine function."""
+
+    async def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        if not dd.core.has_listeners(event.started):
+            return await wrapped(*args, **kwargs)
+        ctx = event.context(instance, args, kwargs)
+        if ctx is None:
+            return await wrapped(*args, **kwargs)
+        result = _NO_RESULT
+        with ctx:
+            try:
+                call_args, call_kwargs = event.arguments(ctx, args, kwargs)
+                result = await wrapped(*call_args, **call_kwargs)
+                return result
+            finally:
+                event.finish(ctx, result)
+
+    return wrapper
+
+
+def traced_iter(event: Event) -> Wrapper:
+    """Wrapper for a callable returning an iterator: one context from first step to exhaustion."""
+
+    def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        if not dd.core.has_listeners(event.started):
+            return wrapped(*args, **kwargs)
+        ctx = event.context(instance, args, kwargs)
+        if ctx is None:
+            return wrapped(*args, **kwargs)
+        return _iterate(event, ctx, wrapped, args, kwargs)
+
+    return wrapper
+
+
+def _iterate(event: Event, ctx: dd.ExecutionContext, wrapped: Callable, args: Args, kwargs: Kwargs) -> Iterator:
+    with ctx:
+        items: List[Any] = []
+        try:
+            call_args, call_kwargs = event.arguments(ctx, args, kwargs)
+            for item in wrapped(*call_args, **call_kwargs):
+                items.append(item)
+                yield item
+        finally:
+            event.finish(ctx, len(items))
+
+
+def traced_async_iter(event: Event) -> Wrapper:
+    """Wrapper for a callable returning an async iterator (async generators, cursors)."""
+
+    def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        if not dd.core.has_listeners(event.started):
+            return wrapped(*args, **kwargs)
+        ctx = event.context(instance, args, kwargs)
+        if ctx is None:
+            return wrapped(*args, **kwargs)
+        return _aiterate(event, ctx, wrapped, args, kwargs)
+
+    return wrapper
+
+
+async def _aiterate(
+    event: Event, ctx: dd.ExecutionContext, wrapped: Callable, args: Args, kwargs: Kwargs
+) -> AsyncIterator:
+    with ctx:
+        count = 0
+        try:
+            call_args, call_kwargs = event.arguments(ctx, args, kwargs)
+            async for item in wrapped(*call_args, **call_kwargs):
+                count += 1
+                yield item
+        finally:
+            event.finish(ctx, count)
+
+
+def replace_argument(args: Args, kwargs: Kwargs, position: int, keyword: str, value: Any) -> Tuple[Args, Kwargs]:
+    """Copies of ``args``/``kwargs`` with one argument replaced; the caller's objects stay untouched."""
+    if len(args) > position:
+        return (*args[:position], value, *args[position + 1 :]), kwargs
+    return args, {**kwargs, keyword: value}
+
+
+def argument(args: Args, kwargs: Kwargs, position: int, keyword: str, default: Any = None) -> Any:
+    return args[position] if len(args) > position else kwargs.get(keyword, default)
+
+
+class Publisher:
+    """The wrappers one publisher installed, so that unpatching removes exactly those."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+        self._installed: List[Tuple[Any, str, Any]] = []
+
+    def pin(self, module: ModuleType) -> None:
+        if dd.Pin.get_from(module) is None:
+            dd.Pin().onto(module)
+
+    def wrap(self, owner: Any, attr: str, wrapper: Wrapper) -> None:
+        own = vars(owner).get(attr, _NO_RESULT)
+        if isinstance(own, wrapt.FunctionWrapper):
+            return
+        original = getattr(owner, attr) if own is _NO_RESULT else own
+        setattr(owner, attr, wrapt.FunctionWrapper(original, wrapper))
+        self._installed.append((owner, attr, own))
+
+    def unwrap_all(self) -> None:
+        while self._installed:
+            owner, attr, own = self._installed.pop()
+            if own is _NO_RESULT:
+                delattr(owner, attr)  # the method was inherited: let the lookup find it again
+            else:
+                setattr(owner, attr, own)

@@ -1,0 +1,113 @@
+"""DatabasePlugin: query spans, connection tags, row counts and DBM comment propagation."""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import ClassVar
+from typing import Dict
+from typing import Optional
+
+from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
+from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
+from ddtrace_integrations.tracing_plugins.base.storage import StoragePlugin
+from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
+
+log = dd.get_logger(__name__)
+
+_INJECTING_MODES = ("service", "full", "dynamic_service")
+_DBM_MARKERS = ("ddps=", "dddbs=")
+
+
+class DatabasePlugin(StoragePlugin):
+    type = "sql"
+    measured = True
+    peer_service_precursors = ("db.name",)
+    # The span name under schema v0; v1 names it "{system}.query".
+    query_name: ClassVar[str] = ""
+
+    def operation_name(self, db: DatabaseContext) -> str:
+        return dd.schematize_database_operation(self.query_name, database_provider=self.system)
+
+    def on_start(self, ctx: dd.ExecutionContext) -> None:
+        db: DatabaseContext = ctx.get_item("db_context")
+        span = self.start_span(ctx, self.operation_name(db), resource=db.query)
+        if span is None:
+            return
+        pin = ctx.get_item("pin")
+        if pin.tags:
+            span.set_tags(pin.tags)
+        self.set_database_tags(span, db)
+        self.propagate_dbm(span, db)
+
+    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+        span = ctx.get_item(SPAN)
+        db: DatabaseContext = ctx.get_item("db_context")
+        if span is not None:
+            if span.get_tag("out.host") is None:
+                self.set_database_tags(span, db)  # connect: the address is known only now
+            if db.rowcount is not None:
+                span.set_metric("db.row_count", db.rowcount)
+        super().on_finish(ctx, exc_info)
+
+    def set_database_tags(self, span: dd.Span, db: DatabaseContext) -> None:
+        self.add_host(span, db.host, db.port)
+        if db.user:
+            span._set_attribute("db.user", db.user)
+        if db.database:
+            span._set_attribute("db.name", db.database)
+        if db.tags:
+            span.set_tags(db.tags)
+
+    # --- DBM: the comment ddtrace writes, handed back to the publisher through the context ---
+
+    def propagate_dbm(self, span: dd.Span, db: DatabaseContext) -> None:
+        mode = dd.dbm_config.propagation_mode
+        if mode not in _INJECTING_MODES or not db.dbm_injectable or self.is_commented(db.query):
+            return
+        if span.context.sampling_priority is None:
+            dd.tracer.sample(dd.local_root(span))  # the comment must carry the final sampling decision
+        base_hash = dd.base_hash() if self._inject_base_hash(mode) else None
+        commented = self.prepend_comment(self.dbm_comment(span, mode, base_hash), db.query)
+        if commented is None:
+            log.debug("DBM comment skipped: unsupported query type %s", type(db.query).__name__)
+            return
+        db.commented_query = commented
+        if mode == "full":
+            span._set_attribute("_dd.dbm_trace_injected", "true")
+        if base_hash:
+            span._set_attribute(dd.PROPAGATED_HASH, base_hash)
+
+    def dbm_comment(self, span: dd.Span, mode: str, base_hash: Optional[str]) -> str:
+        db_name = span.get_tag("db.name")
+        service = db_name if db_name and dd.peer_service_config.set_defaults_enabled else span.service
+        tags: Dict[str, Any] = {
+            "ddps": dd.config.service,
+            "dde": dd.config.env,
+            "ddpv": dd.config.version,
+            "dddbs": service,
+            "dddb": db_name or None,
+            "ddh": span.get_tag("out.host") or None,
+            "ddprs": span.get_tag("peer.service") or None,
+            "ddsh": base_hash,
+        }
+        if mode == "full":
+            tags["traceparent"] = dd.traceparent(span)
+        comment = dd.generate_sql_comment(**tags)
+        return comment.strip() + " " if comment else ""
+
+    def prepend_comment(self, comment: str, query: Any) -> Any:
+        """The query with the comment in front, or None for a query type that cannot carry one."""
+        if isinstance(query, str):
+            return comment + query
+        if isinstance(query, bytes):
+            return comment.encode() + query
+        return None
+
+    def is_commented(self, query: Any) -> bool:
+        head = query[:512].decode(errors="replace") if isinstance(query, bytes) else str(query)[:512]
+        return head.lstrip().startswith("/*") and any(m in head.split("*/", 1)[0] for m in _DBM_MARKERS)
+
+    @staticmethod
+    def _inject_base_hash(mode: str) -> bool:
+        return mode == "dynamic_service" or (mode == "service" and bool(dd.dbm_config.inject_sql_basehash))

@@ -1,0 +1,46 @@
+"""InboundPlugin: work that arrives from outside; continues the caller's trace, then restores ours."""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import Mapping
+from typing import Optional
+
+from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
+from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
+
+PARENT_STORE = "parent_store"
+
+
+class InboundPlugin(TracingPlugin):
+    def distributed_tracing_enabled(self) -> bool:
+        config = self.integration_config
+        for key in ("distributed_tracing_enabled", "distributed_tracing"):
+            if config.get(key) is not None:
+                return bool(config.get(key))
+        return True
+
+    def extract(self, headers: Optional[Mapping[str, str]]) -> Optional[Any]:
+        """The remote context in ``headers`` (styles as configured), or None."""
+        if not headers or not self.distributed_tracing_enabled():
+            return None
+        context = dd.HTTPPropagator.extract(dict(headers))
+        if context.trace_id or context._baggage:
+            return context
+        return None
+
+    def start_inbound_span(
+        self, ctx: dd.ExecutionContext, name: str, headers: Optional[Mapping[str, str]], **options: Any
+    ) -> Optional[dd.Span]:
+        """Start the span as a child of the remote caller, remembering what was active before."""
+        remote = self.extract(headers)
+        if remote is not None:
+            ctx.set_item(PARENT_STORE, dd.tracer.context_provider.active())
+            options["child_of"] = remote
+        return self.start_span(ctx, name, **options)
+
+    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+        super().on_finish(ctx, exc_info)
+        if PARENT_STORE in ctx._data:
+            dd.tracer.context_provider.activate(ctx.get_item(PARENT_STORE))

@@ -1,0 +1,52 @@
+"""ProducerPlugin: sending a message; injects trace context into the message headers."""
+
+from __future__ import annotations
+
+from typing import Dict
+
+from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
+from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
+from ddtrace_integrations.tracing_plugins.base.outbound import OutboundPlugin
+from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
+
+
+class ProducerPlugin(OutboundPlugin):
+    kind = "producer"
+    type = "worker"
+    measured = True
+
+    def operation_name(self, msg: MessagingContext) -> str:
+        system = msg.messaging_system
+        return dd.schematize_messaging_operation(
+            f"{system}.produce", provider=system, direction=dd.SpanDirection.OUTBOUND
+        )
+
+    def on_start(self, ctx: dd.ExecutionContext) -> None:
+        msg: MessagingContext = ctx.get_item("messaging_context")
+        span = self.start_span(ctx, self.operation_name(msg), resource=msg.destination)
+        if span is None:
+            return
+        span._set_attribute("messaging.system", msg.messaging_system)
+        if msg.destination:
+            span._set_attribute("messaging.destination.name", msg.destination)
+        self.add_host(span, msg.host, msg.port)
+        if msg.tags:
+            span.set_tags(msg.tags)
+        if msg.inject_headers is not None and self.propagation_enabled():
+            headers: Dict[str, str] = {}
+            dd.HTTPPropagator.inject(span.context, headers)
+            msg.inject_headers(headers)
+
+    def propagation_enabled(self) -> bool:
+        return bool(self.integration_config.get("distributed_tracing_enabled", True))
+
+    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+        span = ctx.get_item(SPAN)
+        msg: MessagingContext = ctx.get_item("messaging_context")
+        if span is not None:
+            if msg.message_id:
+                span._set_attribute("messaging.message.id", msg.message_id)
+            if msg.partition is not None:
+                span.set_metric("messaging.kafka.partition", msg.partition)
+        super().on_finish(ctx, exc_info)

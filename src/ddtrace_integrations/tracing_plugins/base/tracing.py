@@ -1,0 +1,111 @@
+"""TracingPlugin: subscription, fault isolation and span creation shared by every plugin."""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import ClassVar
+from typing import Dict
+from typing import Optional
+
+from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
+
+log = dd.get_logger(__name__)
+
+SPAN = "span"
+
+
+class TracingPlugin:
+    """Subscribes to ``context.started/ended.{package}.{operation}`` and turns a context into a span."""
+
+    package: ClassVar[str]
+    operation: ClassVar[str]
+    kind: ClassVar[Optional[str]] = None
+    type: ClassVar[Optional[str]] = None
+    measured: ClassVar[bool] = False
+    # Registered with ddtrace's config the first time a plugin of this package starts.
+    config_defaults: ClassVar[Dict[str, Any]] = {}
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self._started = self._on_started
+        self._ended = self._on_ended
+        self._config: Any = None
+
+    @property
+    def event_name(self) -> str:
+        return f"{self.package}.{self.operation}"
+
+    @property
+    def integration_config(self) -> Any:
+        if self._config is None:
+            self._config = dd.integration_config(self.package, self.config_defaults)
+        return self._config
+
+    def register(self) -> None:
+        self.integration_config  # noqa: B018 - registers env-driven settings before the first span
+        dd.core.on(f"context.started.{self.event_name}", self._started, self._listener_name)
+        dd.core.on(f"context.ended.{self.event_name}", self._ended, self._listener_name)
+        self.enabled = True
+
+    def unregister(self) -> None:
+        dd.core.reset_listeners(f"context.started.{self.event_name}", self._started)
+        dd.core.reset_listeners(f"context.ended.{self.event_name}", self._ended)
+        self.enabled = False
+
+    @property
+    def _listener_name(self) -> str:
+        return f"ddtrace_integrations:{type(self).__module__}.{type(self).__qualname__}"
+
+    def _on_started(self, ctx: dd.ExecutionContext) -> None:
+        try:
+            self.on_start(ctx)
+        except Exception:
+            self._fault(ctx)
+
+    def _on_ended(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+        try:
+            self.on_finish(ctx, exc_info)
+        except Exception:
+            self._fault(ctx)
+
+    def _fault(self, ctx: dd.ExecutionContext) -> None:
+        """A plugin bug must never reach the application: log it once and switch this plugin off."""
+        log.error("ddtrace-integrations plugin %s failed and is now disabled", type(self).__name__, exc_info=True)
+        self.unregister()
+        span = ctx.get_item(SPAN)
+        if span is not None:
+            span.finish()  # a no-op when the span already finished
+
+    def on_start(self, ctx: dd.ExecutionContext) -> None:
+        """Override: create the span (``start_span``) from the context's typed data."""
+
+    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+        span = ctx.get_item(SPAN)
+        if span is None:
+            return
+        if exc_info[1] is not None:
+            span.set_exc_info(*exc_info)
+        span.finish()
+
+    def service(self, pin: Any) -> Optional[str]:
+        """Service of a span that belongs to the application (web frameworks, consumers of our own code)."""
+        return dd.int_service(pin, self.integration_config)
+
+    def start_span(self, ctx: dd.ExecutionContext, name: str, **options: Any) -> Optional[dd.Span]:
+        pin = ctx.get_item("pin")
+        if pin is None or not pin.enabled():
+            return None
+        config = self.integration_config
+        options.setdefault("span_type", self.type)
+        service: Any = options.pop("service", None) or self.service(pin)
+        parent = options.pop("child_of", None) or dd.tracer.context_provider.active()
+        span = dd.tracer.start_span(name, child_of=parent, activate=True, **options)
+        dd.set_service_and_source(span, service, config)
+        span._set_attribute(dd.COMPONENT, config.integration_name)
+        if self.kind:
+            span._set_attribute(dd.SPAN_KIND, self.kind)
+        if self.measured:
+            span._set_attribute(dd.MEASURED_KEY, 1)
+        ctx.set_item(SPAN, span)
+        return span

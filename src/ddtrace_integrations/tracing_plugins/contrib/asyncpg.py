@@ -1,0 +1,21 @@
+"""asyncpg: query and connect spans, as ddtrace's asyncpg integration names them."""
+
+from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations.tracing_plugins.base.database import DatabasePlugin
+from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
+
+
+class AsyncpgExecutePlugin(DatabasePlugin):
+    package = "asyncpg"
+    operation = "execute"
+    system = "postgresql"
+    query_name = "postgres.query"
+    config_defaults = {"_default_service": dd.schematize_service_name("postgres")}
+
+
+class AsyncpgConnectPlugin(AsyncpgExecutePlugin):
+    operation = "connect"
+    measured = False
+
+    def operation_name(self, db: DatabaseContext) -> str:
+        return "postgres.connect"  # not schematized in ddtrace either
