@@ -29,7 +29,9 @@ from ddtrace.internal.schema import schematize_database_operation
 from ddtrace.internal.schema import schematize_messaging_operation
 from ddtrace.internal.schema import schematize_service_name
 from ddtrace.internal.schema import schematize_url_operation
+from ddtrace.internal.settings._config import INTEGRATION_CONFIGS
 from ddtrace.internal.settings._database_monitoring import dbm_config
+from ddtrace.internal.settings.integration import IntegrationConfig
 from ddtrace.internal.settings.integration import _integration_env_var_id
 from ddtrace.internal.settings.peer_service import _ps_config as peer_service_config
 from ddtrace.internal.utils.formats import asbool
@@ -75,8 +77,15 @@ ExecutionContext = core.ExecutionContext
 
 
 def integration_config(name: str, defaults: Optional[Dict[str, Any]] = None) -> Any:
-    """The ``ddtrace.config.<name>`` object, registered with ddtrace's defaults when we are first."""
-    config._add(name, dict(defaults or {}))
+    """The ``ddtrace.config.<name>`` object, registered with ddtrace's defaults when we are first.
+
+    A name ddtrace does not know (a third-party integration) gets its own IntegrationConfig, reachable as
+    ``ddtrace.config.<name>`` and reading ``DD_<NAME>_SERVICE`` like any other.
+    """
+    if name in INTEGRATION_CONFIGS:
+        config._add(name, dict(defaults or {}))
+    elif name not in config._integration_configs:
+        config._integration_configs[name] = IntegrationConfig(config, name, **(defaults or {}))
     return getattr(config, name)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -137,6 +138,8 @@ def _patch_one(integration: Integration) -> None:
         if module_name not in state.hooked:
             state.hooked.add(module_name)
             wrapt.register_post_import_hook(functools.partial(_on_import, state), module_name)
+        elif module_name in sys.modules:  # patched before, unpatched since: the hook will not fire again
+            _on_import(state, sys.modules[module_name])
 
 
 def patch(raise_errors: bool = True, **flags: bool) -> None:

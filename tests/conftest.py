@@ -1,0 +1,43 @@
+"""Suite-wide set-up: the fake integration is registered like a third-party entry point would be."""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import pytest
+
+os.environ.setdefault("DD_TRACE_AGENT_URL", "http://127.0.0.1:8126")
+os.environ.setdefault("DD_INSTRUMENTATION_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("DD_REMOTE_CONFIGURATION_ENABLED", "false")
+
+from helpers import SpanRecorder
+from helpers import install_recorder
+
+from ddtrace_integrations import _patching
+
+FAKE = _patching.Integration("fakelib", ("fakelib",), "fakes.fakelib_publisher", "fakes.fakelib_plugins")
+
+
+@pytest.fixture
+def spans() -> Iterator[SpanRecorder]:
+    recorder = install_recorder()
+    yield recorder
+    recorder.clear()
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The fake library, patched through the registry exactly as a real integration is."""
+    import sys
+
+    monkeypatch.setitem(_patching.BUILTIN, "fakelib", FAKE)
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "fakes"))
+    import fakelib
+
+    import ddtrace_integrations
+
+    ddtrace_integrations.patch(fakelib=True)
+    yield fakelib
+    ddtrace_integrations.unpatch(fakelib=True)
+    sys.path.remove(os.path.join(os.path.dirname(__file__), "fakes"))

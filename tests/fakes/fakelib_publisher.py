@@ -1,0 +1,106 @@
+"""Publisher for the fake library: one Event per operation, in each call shape the helpers support."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+from typing import Dict
+from typing import Tuple
+
+from ddtrace_integrations.auto._base import Args
+from ddtrace_integrations.auto._base import Event
+from ddtrace_integrations.auto._base import Kwargs
+from ddtrace_integrations.auto._base import Publisher
+from ddtrace_integrations.auto._base import argument
+from ddtrace_integrations.auto._base import replace_argument
+from ddtrace_integrations.auto._base import traced
+from ddtrace_integrations.auto._base import traced_async
+from ddtrace_integrations.auto._base import traced_async_iter
+from ddtrace_integrations.auto._base import traced_iter
+from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
+from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
+from ddtrace_integrations.tracing_plugins.base.events import WebContext
+from ddtrace_integrations.tracing_plugins.base.events import WebResponseContext
+
+supported_versions = {"fakelib": ">=1.0"}
+publisher = Publisher("fakelib")
+
+
+def _db(conn: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    query = argument(args, kwargs, 0, "query")
+    db = DatabaseContext("fakedb", query=query, host=conn.host, port=conn.port, user=conn.user, database=conn.database)
+    db.dbm_injectable = True
+    return {"db_context": db}
+
+
+def _rows(conn: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    return {"db_context": DatabaseContext("fakedb", query="rows", host=conn.host, port=conn.port)}
+
+
+def _commented(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
+    commented = ctx.get_item("db_context").commented_query
+    return (args, kwargs) if commented is None else replace_argument(args, kwargs, 0, "query", commented)
+
+
+def _rowcount(ctx: Any, result: Any) -> None:
+    ctx.get_item("db_context").rowcount = result
+
+
+def _send(broker: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    topic = argument(args, kwargs, 0, "topic")
+    msg = MessagingContext("fakemq", topic, "produce", host=broker.host, port=broker.port)
+    msg.tags["messaging.fakemq.brokers"] = f"{broker.host}:{broker.port}"
+    carrier: Dict[str, str] = {}
+    msg.inject_headers = carrier.update
+    return {"messaging_context": msg, "carrier": carrier}
+
+
+def _with_headers(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
+    carrier = ctx.get_item("carrier")
+    if not carrier:
+        return args, kwargs
+    headers = {**(argument(args, kwargs, 2, "headers") or {}), **carrier}  # a copy: never the caller's dict
+    return replace_argument(args, kwargs, 2, "headers", headers)
+
+
+def _receive(broker: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    return {"messaging_context": MessagingContext("fakemq", argument(args, kwargs, 0, "topic"), "consume")}
+
+
+def _received(ctx: Any, messages: Any) -> None:
+    msg = ctx.get_item("messaging_context")
+    msg.headers = [m.headers for m in messages or () if m.headers]
+    if messages and len(messages) == 1:
+        msg.offset = messages[0].offset
+
+
+def _request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    import fakelib
+
+    method, path, headers = args
+    web = WebContext(method, f"http://fake.local{path}", path, route=fakelib.ROUTES.get(path), headers=headers)
+    return {"web_context": web}
+
+
+def _responded(ctx: Any, result: Any) -> None:
+    if result is not None:
+        ctx.set_item("web_response", WebResponseContext(result[0], result[1]))
+
+
+def patch(fakelib: ModuleType) -> None:
+    publisher.pin(fakelib)
+    conn = fakelib.Connection
+    db = Event("fakelib.execute", _db, pin_source=fakelib, rewrite=_commented, done=_rowcount)
+    publisher.wrap(conn, "execute", traced(db))
+    publisher.wrap(conn, "aexecute", traced_async(db))
+    publisher.wrap(conn, "rows", traced_iter(Event("fakelib.rows", _rows, pin_source=fakelib, done=_rowcount)))
+    publisher.wrap(conn, "arows", traced_async_iter(Event("fakelib.rows", _rows, pin_source=fakelib, done=_rowcount)))
+    send = Event("fakelib.send", _send, pin_source=fakelib, rewrite=_with_headers)
+    publisher.wrap(fakelib.Broker, "send", traced(send))
+    receive = Event("fakelib.receive", _receive, pin_source=fakelib, done=_received)
+    publisher.wrap(fakelib.Broker, "receive", traced(receive))
+    publisher.wrap(fakelib, "handle", traced(Event("fakelib.request", _request, pin_source=fakelib, done=_responded)))
+
+
+def unpatch(fakelib: ModuleType) -> None:
+    publisher.unwrap_all()

@@ -1,0 +1,195 @@
+"""Shared span capture and assertions for the whole suite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+from typing import Dict
+from typing import Iterable
+from typing import List
+from typing import Mapping
+from typing import Optional
+from typing import Tuple
+
+from ddtrace.trace import Span
+from ddtrace.trace import TraceFilter
+from ddtrace.trace import tracer
+
+ROOT = Path(__file__).resolve().parent.parent
+AGENT_URL = os.environ.get("DDI_TEST_AGENT_URL", "http://127.0.0.1:8126")
+PG_DSN = os.environ.get("DDI_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+class SpanRecorder(TraceFilter):
+    """Keeps every finished trace as the real tracer produced it (after ddtrace's own processors)."""
+
+    def __init__(self) -> None:
+        self.spans: List[Span] = []
+
+    def process_trace(self, trace: List[Span]) -> List[Span]:
+        self.spans.extend(trace)
+        return trace
+
+    def named(self, name: str) -> List[Span]:
+        return [s for s in self.spans if s.name == name]
+
+    def one(self, name: str, resource: Optional[str] = None) -> Span:
+        found = [s for s in self.named(name) if resource is None or s.resource == resource]
+        assert len(found) == 1, (
+            f"expected one {name!r} span ({resource!r}), got {[(s.name, s.resource) for s in self.spans]}"
+        )
+        return found[0]
+
+    def clear(self) -> None:
+        self.spans.clear()
+
+
+def install_recorder() -> SpanRecorder:
+    recorder = SpanRecorder()
+    tracer.configure(trace_processors=[recorder])
+    return recorder
+
+
+def assert_span(
+    span: Span,
+    *,
+    name: Optional[str] = None,
+    service: Optional[str] = None,
+    resource: Optional[str] = None,
+    span_type: Optional[str] = None,
+    error: Optional[int] = None,
+    meta: Optional[Mapping[str, str]] = None,
+    metrics: Optional[Mapping[str, float]] = None,
+    absent: Iterable[str] = (),
+) -> None:
+    expected = {"name": name, "service": service, "resource": resource, "span_type": span_type, "error": error}
+    actual = {"name": span.name, "service": span.service, "resource": span.resource}
+    actual.update(span_type=span.span_type, error=span.error)
+    for key, value in expected.items():
+        if value is not None:
+            assert actual[key] == value, f"{key}: {actual[key]!r} != {value!r} on {span.name}"
+    tags = span.get_tags()
+    for key, value in (meta or {}).items():
+        assert tags.get(key) == value, f"meta {key}: {tags.get(key)!r} != {value!r}; all meta: {tags}"
+    span_metrics = span.get_metrics()
+    for key, value in (metrics or {}).items():
+        assert span_metrics.get(key) == value, f"metric {key}: {span_metrics.get(key)!r} != {value!r}"
+    for key in absent:
+        assert key not in tags and key not in span_metrics, f"{key} should not be on {span.name}: {tags}"
+
+
+def assert_no_secret(spans: Iterable[Span], secret: str) -> None:
+    for span in spans:
+        blob = json.dumps([span.resource, span.get_tags()], default=str)
+        assert secret not in blob, f"secret leaked on {span.name}"
+
+
+# --- running a workload in a subprocess and reading its traces back from the test agent ---
+
+
+def _agent(path: str) -> Any:
+    with urllib.request.urlopen(f"{AGENT_URL}{path}", timeout=30) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+def run_with_agent(
+    argv: List[str], env: Optional[Mapping[str, str]] = None, timeout: float = 120
+) -> Tuple[List[List[Dict[str, Any]]], str]:
+    """Run ``argv`` with its traces sent to the test agent under a fresh session; return (traces, stdout)."""
+    token = uuid.uuid4().hex
+    _agent(f"/test/session/start?test_session_token={token}")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "_DD_"))}
+    full_env.update(
+        DD_TRACE_AGENT_URL=AGENT_URL,
+        _DD_TRACE_WRITER_ADDITIONAL_HEADERS=f"X-Datadog-Test-Session-Token:{token}",
+        DD_INSTRUMENTATION_TELEMETRY_ENABLED="false",
+        DD_REMOTE_CONFIGURATION_ENABLED="false",
+        DD_SERVICE="parity-app",
+        DD_ENV="test",
+        DD_VERSION="1.0",
+    )
+    full_env.update(env or {})
+    proc = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    assert proc.returncode == 0, f"{argv} failed:\n{proc.stdout}\n{proc.stderr}"
+    traces = _agent(f"/test/session/traces?test_session_token={token}") or []
+    return traces, proc.stdout
+
+
+def python() -> str:
+    return sys.executable
+
+
+def bin_path(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+# --- parity: two runs of one workload, compared span by span ---
+
+VOLATILE_META = {"runtime-id", "_dd.p.tid", "error.stack", "_dd.tags.process"}
+VOLATILE_METRICS = {"process_id"}
+
+
+def normalize(traces: List[List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
+    """Each span as (tree position, name, service, resource, type, error, meta, metrics), ids and timings dropped.
+
+    Spans are keyed by their path from the root (``step-resource/child-name#i``) so that two runs line up.
+    """
+    rows: List[Dict[str, Any]] = []
+    for trace in traces:
+        by_id = {s["span_id"]: s for s in trace}
+        children: Dict[Any, List[Dict[str, Any]]] = {}
+        for s in sorted(trace, key=lambda s: s["start"]):
+            parent = s.get("parent_id") if s.get("parent_id") in by_id else None
+            children.setdefault(parent, []).append(s)
+
+        def walk(parent: Any, prefix: str) -> None:
+            for i, s in enumerate(children.get(parent, [])):
+                path = f"{prefix}/{s['name']}[{s.get('resource')}]#{i}"
+                meta = {k: v for k, v in (s.get("meta") or {}).items() if k not in VOLATILE_META}
+                if "error.stack" in (s.get("meta") or {}):
+                    meta["error.stack"] = "<present>"
+                metrics = {k: v for k, v in (s.get("metrics") or {}).items() if k not in VOLATILE_METRICS}
+                rows.append(
+                    {
+                        "path": path,
+                        "name": s["name"],
+                        "service": s.get("service"),
+                        "resource": s.get("resource"),
+                        "type": s.get("type"),
+                        "error": s.get("error", 0),
+                        "meta": meta,
+                        "metrics": metrics,
+                        "span_links": len(s.get("span_links") or []),
+                    }
+                )
+                walk(s["span_id"], path)
+
+        walk(None, "")
+    return sorted(rows, key=lambda r: r["path"])
+
+
+def differences(expected: List[Dict[str, Any]], actual: List[Dict[str, Any]]) -> List[Tuple[str, str, Any, Any]]:
+    """(path, field, ddtrace value, v2 value) for every field that differs."""
+    out: List[Tuple[str, str, Any, Any]] = []
+    left = {r["path"]: r for r in expected}
+    right = {r["path"]: r for r in actual}
+    for path in sorted(set(left) | set(right)):
+        a, b = left.get(path), right.get(path)
+        if a is None or b is None:
+            out.append((path, "<span>", a is not None, b is not None))
+            continue
+        for key in ("name", "service", "resource", "type", "error", "span_links"):
+            if a[key] != b[key]:
+                out.append((path, key, a[key], b[key]))
+        for section in ("meta", "metrics"):
+            for tag in sorted(set(a[section]) | set(b[section])):
+                if a[section].get(tag) != b[section].get(tag):
+                    out.append((path, f"{section}.{tag}", a[section].get(tag), b[section].get(tag)))
+    return out

@@ -1,0 +1,79 @@
+"""ProducerPlugin and ConsumerPlugin: headers injected into a copy, consumer spans linked to producers."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from helpers import assert_span
+
+
+def test_producer_injects_into_a_copy_of_the_callers_headers(fake, spans):
+    broker = fake.Broker()
+    caller_headers = {"app": "1"}
+    broker.send("orders", b"x", caller_headers)
+    assert caller_headers == {"app": "1"}
+    sent = broker.queue[0].headers
+    assert sent is not caller_headers and sent["app"] == "1"
+    span = spans.one("fakemq.produce")
+    assert sent["x-datadog-trace-id"] == str(span._trace_id_64bits)
+    assert sent["x-datadog-parent-id"] == str(span.span_id)
+    assert_span(
+        span,
+        resource="orders",
+        span_type="worker",
+        meta={"span.kind": "producer", "messaging.system": "fakemq", "messaging.destination.name": "orders"},
+        metrics={"_dd.measured": 1},
+    )
+
+
+def test_consumer_span_links_to_the_producer_and_covers_the_wait(fake, spans):
+    broker = fake.Broker()
+    broker.send("orders", b"x")
+    producer = spans.one("fakemq.produce")
+    before = time.time_ns()
+    [message] = broker.receive("orders")
+    consumer = spans.one("fakemq.consume")
+    assert consumer.start_ns >= before and consumer.trace_id != producer.trace_id
+    [link] = consumer._get_links()
+    assert (link.trace_id, link.span_id) == (producer.trace_id, producer.span_id)
+    assert_span(
+        consumer,
+        resource="orders",
+        meta={"span.kind": "consumer", "messaging.destination.name": "orders"},
+        metrics={"messaging.kafka.offset": 0},
+    )
+
+
+def test_batch_consume_links_every_message(fake, spans):
+    broker = fake.Broker()
+    broker.send("orders", b"a")
+    broker.send("orders", b"b")
+    producers = {(s.trace_id, s.span_id) for s in spans.named("fakemq.produce")}
+    broker.receive("orders", max_messages=2)
+    consumer = spans.one("fakemq.consume")
+    assert {(link.trace_id, link.span_id) for link in consumer._get_links()} == producers
+
+
+@pytest.fixture
+def consume_as_child():
+    import ddtrace
+
+    ddtrace.config.fakelib.consume_as_child = True
+    yield
+    ddtrace.config.fakelib.consume_as_child = False
+
+
+def test_consumer_can_be_a_child_instead(fake, spans, consume_as_child):
+    broker = fake.Broker()
+    broker.send("orders", b"x")
+    producer = spans.one("fakemq.produce")
+    broker.receive("orders")
+    consumer = spans.one("fakemq.consume")
+    assert (consumer.trace_id, consumer.parent_id) == (producer.trace_id, producer.span_id)
+    assert consumer._get_links() == []
+
+
+def test_empty_receive_is_still_traced(fake, spans):
+    assert fake.Broker().receive("orders") == []
+    assert spans.one("fakemq.consume")._get_links() == []

@@ -1,0 +1,82 @@
+"""Publisher helpers: each call shape, the disabled path, and arguments the caller owns."""
+
+from __future__ import annotations
+
+import pytest
+from fakes.fakelib_plugins import FakeQueryPlugin
+from fakes.fakelib_plugins import FakeRowsPlugin
+
+from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations import tracing_plugins
+
+
+async def test_async_call_is_traced_with_result(fake, spans):
+    assert await fake.Connection().aexecute("select 1") == 3
+    assert spans.one("fakedb.query").get_metric("db.row_count") == 3
+
+
+def test_iterator_is_one_span_from_first_item_to_exhaustion(fake, spans):
+    assert list(fake.Connection().rows(4)) == [0, 1, 2, 3]
+    span = spans.one("fakedb.query", resource="rows")
+    assert span.get_metric("db.row_count") == 4
+
+
+async def test_async_iterator_is_one_span(fake, spans):
+    assert [i async for i in fake.Connection().arows(5)] == [0, 1, 2, 3, 4]
+    assert spans.one("fakedb.query", resource="rows").get_metric("db.row_count") == 5
+
+
+def test_disabled_path_builds_no_context(fake, spans, monkeypatch):
+    built = []
+    monkeypatch.setattr(dd.core, "context_with_data", lambda *a, **k: built.append(a))
+    tracing_plugins.unregister(FakeQueryPlugin)
+    tracing_plugins.unregister(FakeRowsPlugin)
+    try:
+        conn = fake.Connection()
+        assert conn.execute("select 1") == 3
+        assert list(conn.rows(2)) == [0, 1]
+        assert not dd.core.has_listeners("context.started.fakelib.execute")
+    finally:
+        tracing_plugins.register(FakeQueryPlugin)
+        tracing_plugins.register(FakeRowsPlugin)
+    assert built == []
+    assert spans.spans == []
+
+
+def test_disabled_iterator_path_returns_the_library_object_itself(fake):
+    import types
+
+    tracing_plugins.unregister(FakeRowsPlugin)
+    try:
+        rows = fake.Connection().rows(2)
+        assert isinstance(rows, types.GeneratorType) and rows.gi_code.co_name == "rows"
+    finally:
+        tracing_plugins.register(FakeRowsPlugin)
+
+
+def test_unreadable_call_data_is_a_clean_skip(fake, spans):
+    conn = fake.Connection()
+    del conn.host  # build() raises AttributeError: the call goes through untraced
+    assert conn.execute("select 1") == 3
+    assert spans.named("fakedb.query") == []
+
+
+def test_error_inside_iteration_passes_through(fake, spans):
+    def broken(self, count):
+        yield 1
+        raise fake.FakeError("cursor broke")
+
+    conn = fake.Connection()
+    from ddtrace_integrations.auto._base import Event
+    from ddtrace_integrations.auto._base import traced_iter
+
+    wrapper = traced_iter(Event("fakelib.rows", lambda *a: {"db_context": _ctx()}, pin_source=fake))
+    with pytest.raises(fake.FakeError, match="cursor broke"):
+        list(wrapper(lambda n: broken(conn, n), conn, (3,), {}))
+    assert spans.one("fakedb.query").error == 1
+
+
+def _ctx():
+    from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
+
+    return DatabaseContext("fakedb", query="rows")
