@@ -10,6 +10,8 @@ import pytest
 os.environ.setdefault("DD_TRACE_AGENT_URL", "http://127.0.0.1:8126")
 os.environ.setdefault("DD_INSTRUMENTATION_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("DD_REMOTE_CONFIGURATION_ENABLED", "false")
+# This process's own traces get their own test-agent session, apart from the parity subprocesses' sessions.
+os.environ["_DD_TRACE_WRITER_ADDITIONAL_HEADERS"] = "X-Datadog-Test-Session-Token:ddi-pytest-process"
 
 from helpers import SpanRecorder
 from helpers import install_recorder

@@ -93,10 +93,9 @@ def assert_no_secret(spans: Iterable[Span], secret: str) -> None:
 # --- running a workload in a subprocess and reading its traces back from the test agent ---
 
 
-def _agent(path: str) -> Any:
+def _agent(path: str) -> bytes:
     with urllib.request.urlopen(f"{AGENT_URL}{path}", timeout=30) as response:
-        body = response.read()
-    return json.loads(body) if body else None
+        return response.read()
 
 
 def run_with_agent(
@@ -118,7 +117,7 @@ def run_with_agent(
     full_env.update(env or {})
     proc = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     assert proc.returncode == 0, f"{argv} failed:\n{proc.stdout}\n{proc.stderr}"
-    traces = _agent(f"/test/session/traces?test_session_token={token}") or []
+    traces = json.loads(_agent(f"/test/session/traces?test_session_token={token}") or b"[]")
     return traces, proc.stdout
 
 
@@ -149,7 +148,7 @@ def normalize(traces: List[List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
             parent = s.get("parent_id") if s.get("parent_id") in by_id else None
             children.setdefault(parent, []).append(s)
 
-        def walk(parent: Any, prefix: str) -> None:
+        def walk(parent: Any, prefix: str, children: Dict[Any, List[Dict[str, Any]]] = children) -> None:
             for i, s in enumerate(children.get(parent, [])):
                 path = f"{prefix}/{s['name']}[{s.get('resource')}]#{i}"
                 meta = {k: v for k, v in (s.get("meta") or {}).items() if k not in VOLATILE_META}

@@ -44,7 +44,7 @@ def _connect_done(ctx: Any, conn: Any) -> None:
 
 
 def _query_items(protocol: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    first = argument(args, kwargs, 0, "query") or kwargs.get("state")
+    first: Any = argument(args, kwargs, 0, "query") or kwargs.get("state")
     plain = isinstance(first, (str, bytes))  # a prepared statement's state is never commented
     query = first if plain else first.query
     return {"db_context": _context(_connections.get(protocol), query=query, dbm_injectable=plain)}
