@@ -192,3 +192,32 @@ def differences(expected: List[Dict[str, Any]], actual: List[Dict[str, Any]]) ->
                 if a[section].get(tag) != b[section].get(tag):
                     out.append((path, f"{section}.{tag}", a[section].get(tag), b[section].get(tag)))
     return out
+
+
+# --- small scripts in a fresh interpreter (patching order, env-driven settings, the CLI) ---
+
+SPAN_COUNTER = """
+import atexit, collections
+from ddtrace.trace import TraceFilter, tracer
+_seen = collections.Counter()
+class _Count(TraceFilter):
+    def process_trace(self, trace):
+        _seen.update(s.name for s in trace)
+        return None
+tracer.configure(trace_processors=[_Count()])
+def spans_named(name):
+    tracer.flush()
+    return _seen[name]
+"""
+
+
+def run_python(code: str, env: Optional[Mapping[str, str]] = None, prefix: Tuple[str, ...] = ()) -> str:
+    """Run ``code`` in a fresh interpreter (optionally under a launcher such as ``ddtrace-integrations run``)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DD_")}
+    full_env.update(DD_INSTRUMENTATION_TELEMETRY_ENABLED="false", DD_REMOTE_CONFIGURATION_ENABLED="false")
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [*prefix, sys.executable, "-c", code], env=full_env, capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert proc.returncode == 0, f"script failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout

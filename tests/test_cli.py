@@ -1,0 +1,61 @@
+"""``ddtrace-integrations run`` and ``import ddtrace_integrations.auto``: ddtrace-run, with v2 owning its libraries."""
+
+from __future__ import annotations
+
+import subprocess
+
+from helpers import SPAN_COUNTER
+from helpers import bin_path
+from helpers import run_python
+from test_patching import OWNER
+from test_patching import QUERY
+
+SQLITE = """
+import sqlite3
+sqlite3.connect(":memory:").cursor().execute("select 1")
+print('sqlite spans', spans_named('sqlite.query'))
+"""
+
+RUN = (bin_path("ddtrace-integrations"), "run")
+
+
+def test_run_traces_covered_libraries_with_v2_and_keeps_every_other_ddtrace_integration():
+    out = run_python(
+        SPAN_COUNTER + QUERY + OWNER + SQLITE + "print('pg spans', spans_named('postgres.query'))", prefix=RUN
+    )
+    assert "owner ddtrace_integrations.auto._base" in out
+    assert "pg spans 1" in out
+    assert "sqlite spans 1" in out  # ddtrace's own sqlite3 integration, patched by ddtrace-run's bootstrap
+
+
+def test_run_honours_dd_trace_lib_enabled():
+    out = run_python(SPAN_COUNTER + QUERY + OWNER, {"DD_TRACE_ASYNCPG_ENABLED": "false"}, prefix=RUN)
+    assert "owner None" in out
+
+
+def test_run_still_loads_the_applications_own_sitecustomize(tmp_path):
+    (tmp_path / "sitecustomize.py").write_text("print('app sitecustomize ran')\n")
+    out = run_python(OWNER, {"PYTHONPATH": str(tmp_path)}, prefix=RUN)
+    assert "app sitecustomize ran" in out
+
+
+def test_import_auto_from_code_does_the_same():
+    code = "import ddtrace_integrations.auto\n" + SPAN_COUNTER + QUERY + OWNER + SQLITE
+    out = run_python(code)
+    assert "owner ddtrace_integrations.auto._base" in out
+    assert "sqlite spans 1" in out
+
+
+def test_patching_one_library_does_not_bootstrap_the_rest():
+    code = "import ddtrace_integrations\nddtrace_integrations.patch(asyncpg=True)\n" + SPAN_COUNTER + QUERY + SQLITE
+    assert "sqlite spans 0" in run_python(code)
+
+
+def test_list_names_the_integrations():
+    out = subprocess.run([bin_path("ddtrace-integrations"), "list"], capture_output=True, text=True, check=True)
+    assert "asyncpg\tasyncpg" in out.stdout.splitlines()
+
+
+def test_run_without_a_command_fails_cleanly():
+    proc = subprocess.run([*RUN], capture_output=True, text=True)
+    assert proc.returncode != 0 and "no command given" in proc.stderr
