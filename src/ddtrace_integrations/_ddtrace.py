@@ -116,6 +116,15 @@ def version_matches(version: str, spec: str) -> bool:
         return False
 
 
+# Span's attribute setter without the public set_tag's checks: what ddtrace's integrations use.
+set_attribute = Span._set_attribute
+
+
+def is_remote_parent(context: Any) -> bool:
+    """An extracted context worth continuing: it names a trace or carries baggage."""
+    return bool(context.trace_id or context._baggage)
+
+
 def traceparent(span: Span) -> str:
     return span.context._traceparent
 

@@ -50,11 +50,11 @@ class ConsumerPlugin(InboundPlugin):
         if not as_child:
             for remote in remotes:
                 span.link_span(remote)
-        span._set_attribute("messaging.system", msg.messaging_system)
+        dd.set_attribute(span, "messaging.system", msg.messaging_system)
         if msg.destination:
-            span._set_attribute("messaging.destination.name", msg.destination)
+            dd.set_attribute(span, "messaging.destination.name", msg.destination)
         if msg.message_id:
-            span._set_attribute("messaging.message.id", msg.message_id)
+            dd.set_attribute(span, "messaging.message.id", msg.message_id)
         if msg.partition is not None:
             span.set_metric("messaging.kafka.partition", msg.partition)
         if msg.offset is not None:

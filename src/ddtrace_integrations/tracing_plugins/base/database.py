@@ -53,9 +53,9 @@ class DatabasePlugin(StoragePlugin):
     def set_database_tags(self, span: dd.Span, db: DatabaseContext) -> None:
         self.add_host(span, db.host, db.port)
         if db.user:
-            span._set_attribute("db.user", db.user)
+            dd.set_attribute(span, "db.user", db.user)
         if db.database:
-            span._set_attribute("db.name", db.database)
+            dd.set_attribute(span, "db.name", db.database)
         if db.tags:
             span.set_tags(db.tags)
 
@@ -74,9 +74,9 @@ class DatabasePlugin(StoragePlugin):
             return
         db.commented_query = commented
         if mode == "full":
-            span._set_attribute("_dd.dbm_trace_injected", "true")
+            dd.set_attribute(span, "_dd.dbm_trace_injected", "true")
         if base_hash:
-            span._set_attribute(dd.PROPAGATED_HASH, base_hash)
+            dd.set_attribute(span, dd.PROPAGATED_HASH, base_hash)
 
     def dbm_comment(self, span: dd.Span, mode: str, base_hash: Optional[str]) -> str:
         db_name = span.get_tag("db.name")

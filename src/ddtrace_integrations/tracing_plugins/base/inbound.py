@@ -11,6 +11,7 @@ from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
 
 PARENT_STORE = "parent_store"
+_NOTHING = object()
 
 
 class InboundPlugin(TracingPlugin):
@@ -26,9 +27,7 @@ class InboundPlugin(TracingPlugin):
         if not headers or not self.distributed_tracing_enabled():
             return None
         context = dd.HTTPPropagator.extract(dict(headers))
-        if context.trace_id or context._baggage:
-            return context
-        return None
+        return context if dd.is_remote_parent(context) else None
 
     def start_inbound_span(
         self, ctx: dd.ExecutionContext, name: str, headers: Optional[Mapping[str, str]], **options: Any
@@ -42,5 +41,6 @@ class InboundPlugin(TracingPlugin):
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         super().on_finish(ctx, exc_info)
-        if PARENT_STORE in ctx._data:
-            dd.tracer.context_provider.activate(ctx.get_item(PARENT_STORE))
+        previous = ctx.get_item(PARENT_STORE, _NOTHING)
+        if previous is not _NOTHING:
+            dd.tracer.context_provider.activate(previous)

@@ -32,8 +32,8 @@ class OutboundPlugin(TracingPlugin):
 
     def add_host(self, span: dd.Span, host: Optional[str], port: Optional[int] = None) -> None:
         if host:
-            span._set_attribute("out.host", host)
-            span._set_attribute("server.address", host)
+            dd.set_attribute(span, "out.host", host)
+            dd.set_attribute(span, "server.address", host)
         if port:
             span.set_metric("network.destination.port", port)
 
@@ -52,9 +52,9 @@ class OutboundPlugin(TracingPlugin):
                     break
             else:
                 return
-        span._set_attribute(PEER_SERVICE_SOURCE, source)
+        dd.set_attribute(span, PEER_SERVICE_SOURCE, source)
         remapped = dd.peer_service_config.peer_service_mapping.get(value)
         if remapped:
-            span._set_attribute(PEER_SERVICE_REMAPPED_FROM, value)
+            dd.set_attribute(span, PEER_SERVICE_REMAPPED_FROM, value)
             value = remapped
-        span._set_attribute(PEER_SERVICE, value)
+        dd.set_attribute(span, PEER_SERVICE, value)

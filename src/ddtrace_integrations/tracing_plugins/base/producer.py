@@ -27,9 +27,9 @@ class ProducerPlugin(OutboundPlugin):
         span = self.start_span(ctx, self.operation_name(msg), resource=msg.destination)
         if span is None:
             return
-        span._set_attribute("messaging.system", msg.messaging_system)
+        dd.set_attribute(span, "messaging.system", msg.messaging_system)
         if msg.destination:
-            span._set_attribute("messaging.destination.name", msg.destination)
+            dd.set_attribute(span, "messaging.destination.name", msg.destination)
         self.add_host(span, msg.host, msg.port)
         if msg.tags:
             span.set_tags(msg.tags)
@@ -46,7 +46,7 @@ class ProducerPlugin(OutboundPlugin):
         msg: MessagingContext = ctx.get_item("messaging_context")
         if span is not None:
             if msg.message_id:
-                span._set_attribute("messaging.message.id", msg.message_id)
+                dd.set_attribute(span, "messaging.message.id", msg.message_id)
             if msg.partition is not None:
                 span.set_metric("messaging.kafka.partition", msg.partition)
         super().on_finish(ctx, exc_info)

@@ -42,7 +42,7 @@ class RouterPlugin(ServerPlugin):
         if span is not None:
             if web.route:  # frameworks often match the route only after the request started
                 span.resource = self.resource(web)
-                span._set_attribute("http.route", web.route)
+                dd.set_attribute(span, "http.route", web.route)
             for name, value in web.path_params.items():
                 span.set_tag(f"{self.package}.view_args.{name}", value)
             if response is not None:

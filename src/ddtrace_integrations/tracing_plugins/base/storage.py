@@ -18,5 +18,5 @@ class StoragePlugin(ClientPlugin):
     def start_span(self, ctx: dd.ExecutionContext, name: str, **options: Any) -> Optional[dd.Span]:
         span = super().start_span(ctx, name, **options)
         if span is not None and self.system:
-            span._set_attribute("db.system", self.system)
+            dd.set_attribute(span, "db.system", self.system)
         return span

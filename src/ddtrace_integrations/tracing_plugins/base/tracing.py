@@ -102,10 +102,10 @@ class TracingPlugin:
         parent = options.pop("child_of", None) or dd.tracer.context_provider.active()
         span = dd.tracer.start_span(name, child_of=parent, activate=True, **options)
         dd.set_service_and_source(span, service, config)
-        span._set_attribute(dd.COMPONENT, config.integration_name)
+        dd.set_attribute(span, dd.COMPONENT, config.integration_name)
         if self.kind:
-            span._set_attribute(dd.SPAN_KIND, self.kind)
+            dd.set_attribute(span, dd.SPAN_KIND, self.kind)
         if self.measured:
-            span._set_attribute(dd.MEASURED_KEY, 1)
+            dd.set_attribute(span, dd.MEASURED_KEY, 1)
         ctx.set_item(SPAN, span)
         return span
