@@ -220,4 +220,5 @@ def run_python(code: str, env: Optional[Mapping[str, str]] = None, prefix: Tuple
         [*prefix, sys.executable, "-c", code], env=full_env, capture_output=True, text=True, timeout=120, cwd=ROOT
     )
     assert proc.returncode == 0, f"script failed:\n{proc.stdout}\n{proc.stderr}"
+    assert "Traceback" not in proc.stderr and "Error in sitecustomize" not in proc.stderr, proc.stderr
     return proc.stdout
