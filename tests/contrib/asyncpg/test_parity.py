@@ -21,6 +21,9 @@ VARIANTS = {
         "DD_TRACE_PEER_SERVICE_MAPPING": "test:primary-db",
     },
     "dbm_full": {"DD_DBM_PROPAGATION_MODE": "full"},
+    "dbm_service": {"DD_DBM_PROPAGATION_MODE": "service"},
+    "service_settings": {"DD_ASYNCPG_SERVICE": "pg-main", "DD_SERVICE_MAPPING": "pg-main:pg-mapped"},
+    "no_integration_service_names": {"DD_TRACE_REMOVE_INTEGRATION_SERVICE_NAMES_ENABLED": "true"},
 }
 
 # Reviewed differences, each documented in docs/differences.md. Key: (variant or "*", step, field).

@@ -92,3 +92,26 @@ def test_rowcount_and_db_tags(fake, spans):
         meta={"db.system": "fakedb", "db.user": "alice", "db.name": "inventory"},
         metrics={"db.row_count": 3},
     )
+
+
+@pytest.mark.parametrize(("mode", "basehash_setting"), [("dynamic_service", False), ("service", True)])
+def test_base_hash_modes(fake, spans, dbm, monkeypatch, mode, basehash_setting):
+    dbm(mode)
+    monkeypatch.setattr(dd.dbm_config, "inject_sql_basehash", basehash_setting)
+    monkeypatch.setattr(dd, "base_hash", lambda: "8123")
+    conn = fake.Connection()
+    conn.execute("select 1")
+    assert conn.received[0].startswith(
+        "/*dddb='inventory',dddbs='fakedb',dde='prod',ddh='db.internal',ddps='orders-api',"
+    )
+    assert "ddsh='8123'" in conn.received[0]
+    assert_span(spans.one("fakedb.query"), meta={"_dd.propagated_hash": "8123"})
+
+
+def test_service_mode_without_base_hash_setting_sends_none(fake, spans, dbm, monkeypatch):
+    dbm("service")
+    monkeypatch.setattr(dd.dbm_config, "inject_sql_basehash", False)
+    monkeypatch.setattr(dd, "base_hash", lambda: "8123")
+    conn = fake.Connection()
+    conn.execute("select 1")
+    assert "ddsh" not in conn.received[0]
