@@ -101,10 +101,10 @@ def test_base_hash_modes(fake, spans, dbm, monkeypatch, mode, basehash_setting):
     monkeypatch.setattr(dd, "base_hash", lambda: "8123")
     conn = fake.Connection()
     conn.execute("select 1")
-    assert conn.received[0].startswith(
-        "/*dddb='inventory',dddbs='fakedb',dde='prod',ddh='db.internal',ddps='orders-api',"
-    )
-    assert "ddsh='8123'" in conn.received[0]
+    assert conn.received == [
+        "/*dddb='inventory',dddbs='fakedb',dde='prod',ddh='db.internal',ddps='orders-api',ddpv='1.2',ddsh='8123'*/"
+        " select 1"
+    ]
     assert_span(spans.one("fakedb.query"), meta={"_dd.propagated_hash": "8123"})
 
 
