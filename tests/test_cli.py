@@ -23,7 +23,7 @@ def test_run_traces_covered_libraries_with_v2_and_keeps_every_other_ddtrace_inte
     out = run_python(
         SPAN_COUNTER + QUERY + OWNER + SQLITE + "print('pg spans', spans_named('postgres.query'))", prefix=RUN
     )
-    assert "owner ddtrace_integrations.auto._base" in out
+    assert "owner ddtrace_integrations.publisher" in out
     assert "pg spans 1" in out
     assert "sqlite spans 1" in out  # ddtrace's own sqlite3 integration, patched by ddtrace-run's bootstrap
 
@@ -42,7 +42,7 @@ def test_run_still_loads_the_applications_own_sitecustomize(tmp_path):
 def test_import_auto_from_code_does_the_same():
     code = "import ddtrace_integrations.auto\n" + SPAN_COUNTER + QUERY + OWNER + SQLITE
     out = run_python(code)
-    assert "owner ddtrace_integrations.auto._base" in out
+    assert "owner ddtrace_integrations.publisher" in out
     assert "sqlite spans 1" in out
 
 

@@ -13,7 +13,6 @@ from ddtrace import config
 from ddtrace._trace.pin import Pin
 from ddtrace.constants import _SPAN_MEASURED_KEY as MEASURED_KEY
 from ddtrace.constants import SPAN_KIND
-from ddtrace.contrib.internal.trace_utils import ext_service
 from ddtrace.contrib.internal.trace_utils import int_service
 from ddtrace.contrib.internal.trace_utils import set_http_meta
 from ddtrace.contrib.internal.trace_utils import set_service_and_source
@@ -56,7 +55,6 @@ __all__ = [
     "config",
     "core",
     "dbm_config",
-    "ext_service",
     "generate_sql_comment",
     "get_logger",
     "int_service",
@@ -74,6 +72,7 @@ log = get_logger(__name__)
 
 
 ExecutionContext = core.ExecutionContext
+PIN_ATTR = "_datadog_pin"
 
 
 def integration_config(name: str, defaults: Optional[Dict[str, Any]] = None) -> Any:

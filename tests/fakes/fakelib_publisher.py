@@ -7,16 +7,16 @@ from typing import Any
 from typing import Dict
 from typing import Tuple
 
-from ddtrace_integrations.auto._base import Args
-from ddtrace_integrations.auto._base import Event
-from ddtrace_integrations.auto._base import Kwargs
-from ddtrace_integrations.auto._base import Publisher
-from ddtrace_integrations.auto._base import argument
-from ddtrace_integrations.auto._base import replace_argument
-from ddtrace_integrations.auto._base import traced
-from ddtrace_integrations.auto._base import traced_async
-from ddtrace_integrations.auto._base import traced_async_iter
-from ddtrace_integrations.auto._base import traced_iter
+from ddtrace_integrations.publisher import Args
+from ddtrace_integrations.publisher import Event
+from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import Publisher
+from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import replace_argument
+from ddtrace_integrations.publisher import traced
+from ddtrace_integrations.publisher import traced_async
+from ddtrace_integrations.publisher import traced_async_iter
+from ddtrace_integrations.publisher import traced_iter
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
 from ddtrace_integrations.tracing_plugins.base.events import WebContext

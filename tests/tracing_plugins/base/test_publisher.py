@@ -67,8 +67,8 @@ def test_error_inside_iteration_passes_through(fake, spans):
         raise fake.FakeError("cursor broke")
 
     conn = fake.Connection()
-    from ddtrace_integrations.auto._base import Event
-    from ddtrace_integrations.auto._base import traced_iter
+    from ddtrace_integrations.publisher import Event
+    from ddtrace_integrations.publisher import traced_iter
 
     wrapper = traced_iter(Event("fakelib.rows", lambda *a: {"db_context": _ctx()}, pin_source=fake))
     with pytest.raises(fake.FakeError, match="cursor broke"):

@@ -9,13 +9,13 @@ from typing import Dict
 from typing import Optional
 from typing import Tuple
 
-from ddtrace_integrations.auto._base import Args
-from ddtrace_integrations.auto._base import Event
-from ddtrace_integrations.auto._base import Kwargs
-from ddtrace_integrations.auto._base import Publisher
-from ddtrace_integrations.auto._base import argument
-from ddtrace_integrations.auto._base import replace_argument
-from ddtrace_integrations.auto._base import traced_async
+from ddtrace_integrations.publisher import Args
+from ddtrace_integrations.publisher import Event
+from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import Publisher
+from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import replace_argument
+from ddtrace_integrations.publisher import traced_async
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 
 supported_versions = {"asyncpg": ">=0.23.0"}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 from typing import ClassVar
-from typing import Optional
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
 from ddtrace_integrations.tracing_plugins.base.inbound import InboundPlugin
+from ddtrace_integrations.tracing_plugins.base.outbound import OutboundPlugin
 from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 
 START_NS = "start_ns"
@@ -26,8 +25,7 @@ class ConsumerPlugin(InboundPlugin):
     # Integration config key; when true the span is a child of the (single) producer context instead.
     as_child_setting: ClassVar[str] = "consume_as_child"
 
-    def service(self, pin: Any) -> Optional[str]:
-        return dd.ext_service(pin, self.integration_config)
+    service = OutboundPlugin.service  # consumers of a broker are named like its clients, as in ddtrace
 
     def operation_name(self, msg: MessagingContext) -> str:
         system = msg.messaging_system

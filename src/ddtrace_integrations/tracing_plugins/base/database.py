@@ -25,6 +25,8 @@ class DatabasePlugin(StoragePlugin):
     peer_service_precursors = ("db.name",)
     # The span name under schema v0; v1 names it "{system}.query".
     query_name: ClassVar[str] = ""
+    # Connect spans learn the address only when the call returns.
+    tags_at_finish: ClassVar[bool] = False
 
     def operation_name(self, db: DatabaseContext) -> str:
         return dd.schematize_database_operation(self.query_name, database_provider=self.system)
@@ -44,8 +46,8 @@ class DatabasePlugin(StoragePlugin):
         span = ctx.get_item(SPAN)
         db: DatabaseContext = ctx.get_item("db_context")
         if span is not None:
-            if span.get_tag("out.host") is None:
-                self.set_database_tags(span, db)  # connect: the address is known only now
+            if self.tags_at_finish:
+                self.set_database_tags(span, db)
             if db.rowcount is not None:
                 span.set_metric("db.row_count", db.rowcount)
         super().on_finish(ctx, exc_info)

@@ -22,7 +22,16 @@ class OutboundPlugin(TracingPlugin):
     peer_service_precursors: ClassVar[Tuple[str, ...]] = ()
 
     def service(self, pin: Any) -> Optional[str]:
-        return dd.ext_service(pin, self.integration_config)
+        """ddtrace's precedence for external services (pin, DD_<LIB>_SERVICE, default), read as plain dict
+        lookups: IntegrationConfig attribute access costs microseconds per span."""
+        if pin is not None and pin.service:
+            return pin.service
+        config = self.integration_config
+        for key in ("service", "service_name", "_default_service"):
+            value = config.get(key)
+            if value is not None:
+                return value
+        return None
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         span = ctx.get_item(SPAN)
@@ -35,17 +44,18 @@ class OutboundPlugin(TracingPlugin):
             dd.set_attribute(span, "out.host", host)
             dd.set_attribute(span, "server.address", host)
         if port:
-            span.set_metric("network.destination.port", port)
+            dd.set_attribute(span, "network.destination.port", port)
 
     def set_peer_service(self, span: dd.Span) -> None:
-        """Same precedence and tags as ddtrace's peer-service processor, which then leaves the span alone."""
-        if span.get_tag(PEER_SERVICE_SOURCE):
+        """Same precedence and tags as ddtrace's peer-service processor, which then leaves the span alone.
+
+        With peer-service defaults off only a user-set value can exist, and that processor handles it alike.
+        """
+        if not dd.peer_service_config.set_defaults_enabled or span.get_tag(PEER_SERVICE_SOURCE):
             return
         value = span.get_tag(PEER_SERVICE)
         source = PEER_SERVICE
         if not value:
-            if not dd.peer_service_config.set_defaults_enabled:
-                return
             for source in (*self.peer_service_precursors, "net.peer.name", "out.host"):
                 value = span.get_tag(source)
                 if value:

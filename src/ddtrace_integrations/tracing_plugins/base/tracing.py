@@ -31,6 +31,7 @@ class TracingPlugin:
         self._started = self._on_started
         self._ended = self._on_ended
         self._config: Any = None
+        self._component = ""
 
     @property
     def event_name(self) -> str:
@@ -43,7 +44,7 @@ class TracingPlugin:
         return self._config
 
     def register(self) -> None:
-        self.integration_config  # noqa: B018 - registers env-driven settings before the first span
+        self._component = self.integration_config.integration_name
         dd.core.on(f"context.started.{self.event_name}", self._started, self._listener_name)
         dd.core.on(f"context.ended.{self.event_name}", self._ended, self._listener_name)
         self.enabled = True
@@ -102,7 +103,7 @@ class TracingPlugin:
         parent = options.pop("child_of", None) or dd.tracer.context_provider.active()
         span = dd.tracer.start_span(name, child_of=parent, activate=True, **options)
         dd.set_service_and_source(span, service, config)
-        dd.set_attribute(span, dd.COMPONENT, config.integration_name)
+        dd.set_attribute(span, dd.COMPONENT, self._component)
         if self.kind:
             dd.set_attribute(span, dd.SPAN_KIND, self.kind)
         if self.measured:

@@ -16,6 +16,7 @@ class AsyncpgExecutePlugin(DatabasePlugin):
 class AsyncpgConnectPlugin(AsyncpgExecutePlugin):
     operation = "connect"
     measured = False
+    tags_at_finish = True
 
     def operation_name(self, db: DatabaseContext) -> str:
         return "postgres.connect"  # not schematized in ddtrace either

@@ -91,10 +91,8 @@ class Event:
 
 def find_pin(*objs: Any) -> Optional[dd.Pin]:
     for obj in objs:
-        if obj is not None:
-            pin = dd.Pin.get_from(obj)
-            if pin is not None:
-                return pin
+        if getattr(obj, dd.PIN_ATTR, None) is not None or hasattr(obj, "__getddpin__"):
+            return dd.Pin.get_from(obj)
     return None
 
 
