@@ -59,3 +59,8 @@ def test_list_names_the_integrations():
 def test_run_without_a_command_fails_cleanly():
     proc = subprocess.run([*RUN], capture_output=True, text=True)
     assert proc.returncode != 0 and "no command given" in proc.stderr
+
+
+def test_importing_the_publisher_helpers_has_no_side_effects():
+    code = "import ddtrace_integrations.publisher\n" + SPAN_COUNTER + SQLITE
+    assert "sqlite spans 0" in run_python(code)
