@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import textwrap
 
 from helpers import SPAN_COUNTER
 from helpers import bin_path
@@ -64,3 +65,20 @@ def test_run_without_a_command_fails_cleanly():
 def test_importing_the_publisher_helpers_has_no_side_effects():
     code = "import ddtrace_integrations.publisher\n" + SPAN_COUNTER + SQLITE
     assert "sqlite spans 0" in run_python(code)
+
+
+def test_pre_forked_workers_still_trace():
+    code = SPAN_COUNTER + textwrap.dedent(
+        """
+        import os, sys
+        pid = os.fork()  # the application forks after start-up, as gunicorn's workers do
+        if pid == 0:
+        """
+    )
+    child = textwrap.indent(
+        QUERY + OWNER + "print('child spans', spans_named('postgres.query'))\nos._exit(0)\n", "    "
+    )
+    code += child + "os.waitpid(pid, 0)\n"
+    out = run_python(code, prefix=RUN)
+    assert "owner ddtrace_integrations.publisher" in out
+    assert "child spans 1" in out

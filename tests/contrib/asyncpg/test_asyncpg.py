@@ -157,3 +157,26 @@ async def test_dbm_leaves_prepared_statements_alone(patched, spans, monkeypatch)
         await conn.close()
     assert seen == "SELECT $1::text AS probe"
     assert_span(spans.one("postgres.query", "SELECT $1::text AS probe"), absent=["_dd.dbm_trace_injected"])
+
+
+async def test_concurrent_tasks_parent_their_own_queries(patched, spans):
+    import asyncio
+
+    from ddtrace.trace import tracer
+
+    pool = await asyncpg.create_pool(PG_DSN, min_size=4, max_size=4)
+
+    async def task(i: int) -> int:
+        with tracer.trace("task", resource=str(i)):
+            async with pool.acquire() as conn:
+                await asyncio.sleep(0.01 * (i % 3))
+                return await conn.fetchval(f"SELECT {i}")
+
+    try:
+        assert await asyncio.gather(*(task(i) for i in range(12))) == list(range(12))
+    finally:
+        await pool.close()
+    for i in range(12):
+        parent = spans.one("task", str(i))
+        query = spans.one("postgres.query", f"SELECT {i}")
+        assert (query.trace_id, query.parent_id) == (parent.trace_id, parent.span_id)
