@@ -140,6 +140,16 @@ def traced_async(event: Event) -> Wrapper:
 
 def traced_iter(event: Event) -> Wrapper:
     """Wrapper for a callable returning an iterator: one context from first step to exhaustion."""
+    return _deferred(event, _iterate)
+
+
+def traced_async_iter(event: Event) -> Wrapper:
+    """Wrapper for a callable returning an async iterator (async generators, cursors)."""
+    return _deferred(event, _aiterate)
+
+
+def _deferred(event: Event, iterate: Callable[..., Any]) -> Wrapper:
+    """The context opens when iteration starts; the call itself only creates the iterator."""
 
     def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not dd.core.has_listeners(event.started):
@@ -147,35 +157,21 @@ def traced_iter(event: Event) -> Wrapper:
         ctx = event.context(instance, args, kwargs)
         if ctx is None:
             return wrapped(*args, **kwargs)
-        return _iterate(event, ctx, wrapped, args, kwargs)
+        return iterate(event, ctx, wrapped, args, kwargs)
 
     return wrapper
 
 
 def _iterate(event: Event, ctx: dd.ExecutionContext, wrapped: Callable, args: Args, kwargs: Kwargs) -> Iterator:
     with ctx:
-        items: List[Any] = []
+        count = 0
         try:
             call_args, call_kwargs = event.arguments(ctx, args, kwargs)
             for item in wrapped(*call_args, **call_kwargs):
-                items.append(item)
+                count += 1
                 yield item
         finally:
-            event.finish(ctx, len(items))
-
-
-def traced_async_iter(event: Event) -> Wrapper:
-    """Wrapper for a callable returning an async iterator (async generators, cursors)."""
-
-    def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-        if not dd.core.has_listeners(event.started):
-            return wrapped(*args, **kwargs)
-        ctx = event.context(instance, args, kwargs)
-        if ctx is None:
-            return wrapped(*args, **kwargs)
-        return _aiterate(event, ctx, wrapped, args, kwargs)
-
-    return wrapper
+            event.finish(ctx, count)
 
 
 async def _aiterate(
