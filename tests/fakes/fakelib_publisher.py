@@ -78,7 +78,10 @@ def _request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
     import fakelib
 
     method, path, headers = args
-    web = WebContext(method, f"http://fake.local{path}", path, route=fakelib.ROUTES.get(path), headers=headers)
+    route = fakelib.ROUTES.get(path)
+    web = WebContext(method, f"http://fake.local{path}", path, route=route, headers=headers)
+    if route:
+        web.path_params = {"uid": int(path.rsplit("/", 1)[1])}
     return {"web_context": web}
 
 

@@ -22,7 +22,7 @@ def test_request_span_is_named_after_the_route(fake, spans):
             "http.url": "http://fake.local/users/1",
             "http.useragent": "curl/8",
         },
-        metrics={"_dd.measured": 1},
+        metrics={"_dd.measured": 1, "fakelib.view_args.uid": 1},
     )
 
 

@@ -90,7 +90,7 @@ class TracingPlugin:
         span.finish()
 
     def service(self, pin: Any) -> Optional[str]:
-        """Service of a span that belongs to the application (web frameworks, consumers of our own code)."""
+        """Service of a span for work inside the application (e.g. a web framework's request)."""
         return dd.int_service(pin, self.integration_config)
 
     def start_span(self, ctx: dd.ExecutionContext, name: str, **options: Any) -> Optional[dd.Span]:
