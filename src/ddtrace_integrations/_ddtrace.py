@@ -88,6 +88,19 @@ def integration_config(name: str, defaults: Optional[Dict[str, Any]] = None) -> 
     return getattr(config, name)
 
 
+def integration_setting(name: str, key: str) -> Any:
+    """One setting of ``ddtrace.config.<name>`` read as a dict entry (attribute access is slow), None if absent."""
+    integration = config._integration_configs.get(name)
+    return None if integration is None else integration.get(key)
+
+
+def env_flag(var: str, default: bool = False) -> bool:
+    """A boolean ``DD_*`` setting read through ddtrace's settings sources."""
+    from ddtrace.internal.settings import env
+
+    return asbool(env.get(var, default))
+
+
 def enabled_by_env(name: str) -> Optional[bool]:
     """``DD_TRACE_<NAME>_ENABLED`` as ddtrace reads it, None when unset."""
     from ddtrace.internal.settings import env
@@ -165,15 +178,16 @@ def _contrib_module(name: str) -> str:
     return f"ddtrace.contrib.internal.{name}.patch"
 
 
-def _neutralize(module: Any) -> None:
+def _neutralize(module: Any, patched_before: bool = False) -> None:
+    """Replace the contrib module's ``patch`` with a no-op; undo its patching only if it ran before us.
+
+    The no-op goes in first: a contrib ``unpatch`` may import the libraries, whose import hooks call
+    ``patch`` again (ddtrace's psycopg imports psycopg2 this way).
+    """
     name = module.__name__.split(".")[-2]
     if name not in _claimed or getattr(module.patch, "_ddtrace_integrations_noop", False):
         return
     original = module.patch
-    try:
-        module.unpatch()
-    except Exception:
-        log.debug("ddtrace's %s integration could not be unpatched", name, exc_info=True)
 
     def patch_owned_by_v2() -> None:
         log.debug("ddtrace's %s integration is inactive: ddtrace-integrations traces this library", name)
@@ -185,6 +199,11 @@ def _neutralize(module: Any) -> None:
         module.patch = original
 
     _claimed[name] = restore
+    if patched_before:
+        try:
+            module.unpatch()
+        except Exception:
+            log.debug("ddtrace's %s integration could not be unpatched", name, exc_info=True)
 
 
 def claim_ddtrace_integration(name: str) -> None:
@@ -194,7 +213,7 @@ def claim_ddtrace_integration(name: str) -> None:
     _claimed[name] = lambda: None
     contrib = _contrib_module(name)
     if contrib in sys.modules:
-        _neutralize(sys.modules[contrib])
+        _neutralize(sys.modules[contrib], patched_before=True)
     else:
         wrapt.register_post_import_hook(_neutralize, contrib)
 

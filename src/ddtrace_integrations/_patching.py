@@ -48,7 +48,13 @@ def _builtin(name: str, modules: Tuple[str, ...], ddtrace_contrib: Optional[str]
     )
 
 
-BUILTIN: Dict[str, Integration] = {i.name: i for i in (_builtin("asyncpg", ("asyncpg",), "asyncpg"),)}
+BUILTIN: Dict[str, Integration] = {
+    i.name: i
+    for i in (
+        _builtin("asyncpg", ("asyncpg",), "asyncpg"),
+        _builtin("psycopg", ("psycopg", "psycopg2"), "psycopg"),
+    )
+}
 
 
 def integrations() -> Dict[str, Integration]:

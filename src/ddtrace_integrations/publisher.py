@@ -7,6 +7,7 @@ listens the wrapper costs one ``has_listeners`` check and calls straight through
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from types import ModuleType
 from typing import Any
 from typing import AsyncIterator
@@ -31,6 +32,8 @@ Done = Callable[[dd.ExecutionContext, Any], None]
 Wrapper = Callable[[Any, Any, Args, Kwargs], Any]
 
 _NO_RESULT = object()
+# The object inside an exclusive event's call: the driver's own nested calls on it publish nothing.
+_inside: ContextVar[Any] = ContextVar("ddtrace_integrations_inside", default=None)
 
 
 class Event:
@@ -39,10 +42,12 @@ class Event:
     ``build(instance, args, kwargs)`` returns the context items (typed contexts) or None to skip;
     ``rewrite(ctx, args, kwargs)`` returns the arguments to call with after the plugins ran;
     ``done(ctx, result)`` records what the call returned (``result`` is None when it raised).
+    ``exclusive``: while the call runs, calls of exclusive events on the same instance publish nothing
+    (a driver's ``executemany`` or ``callproc`` calling its own ``execute`` stays one span).
     Each runs guarded: a failure logs at debug level and the call proceeds untraced or unchanged.
     """
 
-    __slots__ = ("build", "done", "name", "pin_source", "rewrite", "started")
+    __slots__ = ("build", "done", "exclusive", "name", "pin_source", "rewrite", "started")
 
     def __init__(
         self,
@@ -52,6 +57,7 @@ class Event:
         pin_source: Optional[Any] = None,
         rewrite: Optional[Rewrite] = None,
         done: Optional[Done] = None,
+        exclusive: bool = False,
     ) -> None:
         self.name = name
         self.started = f"context.started.{name}"
@@ -59,8 +65,11 @@ class Event:
         self.pin_source = pin_source
         self.rewrite = rewrite
         self.done = done
+        self.exclusive = exclusive
 
     def context(self, instance: Any, args: Args, kwargs: Kwargs) -> Optional[dd.ExecutionContext]:
+        if self.exclusive and _inside.get() is instance:
+            return None
         try:
             items = self.build(instance, args, kwargs)
             if items is None:
@@ -106,6 +115,7 @@ def traced(event: Event) -> Wrapper:
         if ctx is None:
             return wrapped(*args, **kwargs)
         result = _NO_RESULT
+        token = _inside.set(instance) if event.exclusive else None
         with ctx:
             try:
                 call_args, call_kwargs = event.arguments(ctx, args, kwargs)
@@ -113,6 +123,8 @@ def traced(event: Event) -> Wrapper:
                 return result
             finally:
                 event.finish(ctx, result)
+                if token is not None:
+                    _inside.reset(token)
 
     return wrapper
 
@@ -127,6 +139,7 @@ def traced_async(event: Event) -> Wrapper:
         if ctx is None:
             return await wrapped(*args, **kwargs)
         result = _NO_RESULT
+        token = _inside.set(instance) if event.exclusive else None
         with ctx:
             try:
                 call_args, call_kwargs = event.arguments(ctx, args, kwargs)
@@ -134,6 +147,8 @@ def traced_async(event: Event) -> Wrapper:
                 return result
             finally:
                 event.finish(ctx, result)
+                if token is not None:
+                    _inside.reset(token)
 
     return wrapper
 

@@ -6,10 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import bin_path
-from helpers import differences
-from helpers import normalize
-from helpers import run_with_agent
+from helpers import assert_parity
 
 WORKLOAD = str(Path(__file__).with_name("workload.py"))
 
@@ -36,22 +33,6 @@ ALLOWED = {
 }
 
 
-def _entry(variant: str, path: str, field: str) -> tuple:
-    step = path.split("[", 1)[1].split("]", 1)[0]
-    return next((e for e in ((variant, step, field), ("*", step, field)) if e in ALLOWED), ())
-
-
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_v2_matches_ddtrace(variant):
-    env = VARIANTS[variant]
-    dd_traces, dd_out = run_with_agent([bin_path("ddtrace-run"), bin_path("python"), WORKLOAD], env)
-    v2_traces, v2_out = run_with_agent([bin_path("ddtrace-integrations"), "run", bin_path("python"), WORKLOAD], env)
-    assert dd_out == v2_out, "the workload behaved differently under v2"
-    expected, actual = normalize(dd_traces), normalize(v2_traces)
-    assert len([r for r in expected if r["name"].endswith(".query")]) >= 8, "the workload produced too few spans"
-    found = differences(expected, actual)
-    unexpected = [d for d in found if not _entry(variant, d[0], d[1])]
-    assert unexpected == [], "\n".join(f"{p} {f}: ddtrace={a!r} v2={b!r}" for p, f, a, b in unexpected)
-    # an allow-list entry that no longer matches is stale: ddtrace changed, so the list must be reviewed
-    used = {_entry(variant, d[0], d[1]) for d in found}
-    assert used == {e for e in ALLOWED if e[0] in (variant, "*")}
+    assert_parity(WORKLOAD, variant, VARIANTS[variant], ALLOWED, min_queries=8)

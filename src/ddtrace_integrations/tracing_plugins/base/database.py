@@ -28,12 +28,15 @@ class DatabasePlugin(StoragePlugin):
     # Connect spans learn the address only when the call returns.
     tags_at_finish: ClassVar[bool] = False
 
-    def operation_name(self, db: DatabaseContext) -> str:
+    def operation_name(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> str:
         return dd.schematize_database_operation(self.query_name, database_provider=self.system)
+
+    def resource(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> Any:
+        return db.query
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         db: DatabaseContext = ctx.get_item("db_context")
-        span = self.start_span(ctx, self.operation_name(db), resource=db.query)
+        span = self.start_span(ctx, self.operation_name(ctx, db), resource=self.resource(ctx, db))
         if span is None:
             return
         pin = ctx.get_item("pin")
@@ -113,3 +116,50 @@ class DatabasePlugin(StoragePlugin):
     @staticmethod
     def _inject_base_hash(mode: str) -> bool:
         return mode == "dynamic_service" or (mode == "service" and bool(dd.dbm_config.inject_sql_basehash))
+
+
+class DatabaseConnectPlugin(DatabasePlugin):
+    """Opening a connection, only with the integration's ``trace_connect``; named after the connect function."""
+
+    operation = "connect"
+
+    def on_start(self, ctx: dd.ExecutionContext) -> None:
+        if self.integration_config.get("trace_connect"):
+            super().on_start(ctx)
+
+    def operation_name(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> str:
+        return db.method or "connect"
+
+
+class DatabaseFetchPlugin(DatabasePlugin):
+    """fetchone/fetchmany/fetchall: ``<query span name>.<method>``, resource the cursor's last query."""
+
+    operation = "fetch"
+    measured = False
+
+    def operation_name(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> str:
+        return f"{super().operation_name(ctx, db)}.{db.method}"
+
+
+class DatabaseConnectionPlugin(DatabasePlugin):
+    """Connection calls (commit, rollback): ``<vendor>.connection.<method>``, untyped, as ddtrace names them."""
+
+    operation = "connection"
+    type = None  # type: ignore[assignment]  # ddtrace gives connection spans no type
+    measured = False
+
+    def operation_name(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> str:
+        vendor = type(ctx.get_item("instance")).__module__.split(".", 1)[0]
+        return f"{_VENDORS.get(vendor, vendor)}.connection.{db.method}"
+
+
+_VENDORS = {"psycopg2": "postgres"}
+
+
+def dbapi_settings(name: str) -> Dict[str, Any]:
+    """The optional-span switches of a DB-API integration, read from ``DD_<NAME>_TRACE_*`` as ddtrace does."""
+    prefix = f"DD_{name.upper()}_TRACE_"
+    return {
+        "trace_fetch_methods": dd.env_flag(prefix + "FETCH_METHODS"),
+        "trace_connect": dd.env_flag(prefix + "CONNECT"),
+    }

@@ -25,6 +25,8 @@ class DatabaseContext:
     port: Optional[int] = None
     user: Optional[str] = None
     database: Optional[str] = None
+    # The driver method behind a fetch or connection event ("fetchmany", "commit"); it names the span.
+    method: Optional[str] = None
     # The publisher says whether this call's query may carry a DBM comment (never prepared statements).
     dbm_injectable: bool = False
     # Set by DatabasePlugin; the publisher hands it to the driver instead of ``query``.

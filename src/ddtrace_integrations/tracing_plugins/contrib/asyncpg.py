@@ -18,5 +18,5 @@ class AsyncpgConnectPlugin(AsyncpgExecutePlugin):
     measured = False
     tags_at_finish = True
 
-    def operation_name(self, db: DatabaseContext) -> str:
+    def operation_name(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> str:
         return "postgres.connect"  # not schematized in ddtrace either

@@ -1,0 +1,125 @@
+"""psycopg (3) and psycopg2 publishers, on the DB-API layer.
+
+psycopg's classes are Python and are wrapped in place. psycopg2's connection and cursor are C types:
+they are given traced subclasses (real subclasses, so C-level type checks such as ``register_type``
+still pass) through ``connect``'s ``connection_factory`` and the connection's ``cursor``.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+from typing import Dict
+
+from ddtrace_integrations.dbapi import EXECUTE
+from ddtrace_integrations.dbapi import FETCH
+from ddtrace_integrations.dbapi import TRANSACTION
+from ddtrace_integrations.dbapi import ConnectionInfo
+from ddtrace_integrations.dbapi import DbApiPublisher
+from ddtrace_integrations.dbapi import Driver
+from ddtrace_integrations.publisher import Args
+from ddtrace_integrations.publisher import Event
+from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import replace_argument
+from ddtrace_integrations.publisher import traced
+from ddtrace_integrations.publisher import traced_async
+from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
+
+supported_versions = {"psycopg": ">=3.0.0", "psycopg2": ">=2.9.10"}
+_publishers: Dict[str, DbApiPublisher] = {}
+_HEAP_TYPE = 1 << 9
+
+
+def get_version(module: ModuleType) -> str:
+    return str(getattr(module, "__version__", "")).split(" ")[0]
+
+
+def _info(params: Dict[str, Any]) -> ConnectionInfo:
+    port = params.get("port") or 5432
+    app = params.get("application_name")
+    return {
+        "host": params.get("host"),
+        "port": int(port) if str(port).isdigit() else None,
+        "user": params.get("user"),
+        "database": params.get("dbname"),
+        "tags": {"db.application": app} if app else {},
+    }
+
+
+def _connect_event(name: str, module: ModuleType) -> Event:
+    build = lambda *_: {"db_context": DatabaseContext("postgresql", method=name)}  # noqa: E731
+    return Event("psycopg.connect", build, pin_source=module)
+
+
+def patch(module: ModuleType) -> None:
+    publisher = _patch_psycopg(module) if module.__name__ == "psycopg" else _patch_psycopg2(module)
+    _publishers[module.__name__] = publisher
+
+
+def unpatch(module: ModuleType) -> None:
+    publisher = _publishers.pop(module.__name__, None)
+    if publisher is not None:
+        publisher.unwrap_all()
+
+
+def _patch_psycopg(psycopg: ModuleType) -> DbApiPublisher:
+    to_dict = psycopg.conninfo.conninfo_to_dict
+    driver = Driver(
+        "psycopg",
+        "postgresql",
+        lambda conn: _info(to_dict(conn.info.dsn)),
+        pin_source=psycopg,
+        injectable=lambda cursor, args, kwargs: not kwargs.get("prepare"),  # a prepared statement keeps its text
+    )
+    publisher = DbApiPublisher(driver)
+    publisher.pin(psycopg)
+    publisher.wrap_methods(psycopg.Cursor, psycopg.AsyncCursor, psycopg.ServerCursor, psycopg.AsyncServerCursor)
+    publisher.wrap_methods(psycopg.Connection, psycopg.AsyncConnection, methods=TRANSACTION)
+    publisher.wrap(psycopg.AsyncConnection, "execute", traced_async(publisher.connection_event("execute")))
+    publisher.wrap(psycopg, "connect", traced(_connect_event("psycopg.connection.connect", psycopg)))
+    publisher.wrap(psycopg.Connection, "connect", traced(_connect_event("psycopg.connection.connect", psycopg)))
+    async_connect = _connect_event("psycopg.connection_async.connect", psycopg)
+    publisher.wrap(psycopg.AsyncConnection, "connect", traced_async(async_connect))
+    return publisher
+
+
+def _patch_psycopg2(psycopg2: ModuleType) -> DbApiPublisher:
+    ext = psycopg2.extensions
+    driver = Driver("psycopg", "postgresql", lambda conn: _info(ext.parse_dsn(conn.dsn)), pin_source=psycopg2)
+    publisher = DbApiPublisher(driver)
+    publisher.pin(psycopg2)
+    traced_classes: Dict[type, type] = {}  # base -> traced subclass, and each traced subclass -> itself
+
+    def traced_class(base: type, **wrappers: Any) -> type:
+        if base not in traced_classes:
+            methods = EXECUTE + FETCH if issubclass(base, ext.cursor) else TRANSACTION
+            traced_classes[base] = cls = publisher.traced_subclass(base, methods, **wrappers)
+            traced_classes[cls] = cls
+        return traced_classes[base]
+
+    def as_traced(obj: Any, **wrappers: Any) -> Any:
+        """An object another factory built gets the traced subclass of its class (C's own types cannot)."""
+        cls = type(obj)
+        if cls.__flags__ & _HEAP_TYPE and traced_classes.get(cls) is not cls:
+            obj.__class__ = traced_class(cls, **wrappers)
+        return obj
+
+    def cursor(wrapped: Any, conn: Any, args: Args, kwargs: Kwargs) -> Any:
+        factory = argument(args, kwargs, 1, "cursor_factory")
+        mro = type(conn).__mro__
+        if factory is None and not any("cursor" in vars(k) for k in mro[1 : mro.index(ext.connection)]):
+            factory = conn.cursor_factory or ext.cursor  # no Python override will choose a factory
+        if factory is ext.cursor:  # C's own cursor cannot change class later: pick the traced one now
+            args, kwargs = replace_argument(args, kwargs, 1, "cursor_factory", traced_class(ext.cursor))
+        return as_traced(wrapped(*args, **kwargs))
+
+    def connect(wrapped: Any, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        factory = argument(args, kwargs, 1, "connection_factory") or ext.connection
+        if isinstance(factory, type) and issubclass(factory, ext.connection):
+            args, kwargs = replace_argument(args, kwargs, 1, "connection_factory", traced_class(factory, cursor=cursor))
+        return as_traced(traced_connect(wrapped, instance, args, kwargs), cursor=cursor)
+
+    traced_connect = traced(_connect_event("psycopg2.connect", psycopg2))
+    publisher.wrap(psycopg2, "connect", connect)
+    return publisher

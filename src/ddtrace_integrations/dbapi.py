@@ -1,0 +1,203 @@
+"""The DB-API 2 publisher layer, written once for every driver.
+
+A driver declares how to read its connections (``Driver``); this layer wraps cursor and connection
+methods and publishes ``{package}.execute`` (execute, executemany, callproc), ``{package}.fetch``
+(fetchone, fetchmany, fetchall, only while the integration's ``trace_fetch_methods`` is on) and
+``{package}.connection`` (commit, rollback). Methods are wrapped in place on the driver's classes;
+``traced_subclass`` exists for drivers whose C types cannot be patched (psycopg2).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import weakref
+from dataclasses import dataclass
+from typing import Any
+from typing import Callable
+from typing import Dict
+from typing import Optional
+from typing import Tuple
+
+import wrapt
+
+from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations.publisher import Args
+from ddtrace_integrations.publisher import Event
+from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import Publisher
+from ddtrace_integrations.publisher import Wrapper
+from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import replace_argument
+from ddtrace_integrations.publisher import traced
+from ddtrace_integrations.publisher import traced_async
+from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
+
+log = dd.get_logger(__name__)
+
+EXECUTE = ("execute", "executemany", "callproc")
+FETCH = ("fetchone", "fetchmany", "fetchall")
+TRANSACTION = ("commit", "rollback")
+
+# DatabaseContext fields read from a connection: host, port, user, database, tags.
+ConnectionInfo = Dict[str, Any]
+
+
+def _cursor_connection(cursor: Any) -> Any:
+    return cursor.connection
+
+
+def _always(cursor: Any, args: Args, kwargs: Kwargs) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Driver:
+    package: str  # event prefix and ddtrace.config name
+    system: str  # db.system
+    info: Callable[[Any], ConnectionInfo]  # connection -> its DatabaseContext fields
+    pin_source: Any = None  # the module carrying the Pin
+    connection_of: Callable[[Any], Any] = _cursor_connection
+    query_keyword: str = "query"
+    # Whether an execute may carry a DBM comment: never a prepared statement (it would defeat the cache).
+    injectable: Callable[[Any, Args, Kwargs], bool] = _always
+
+
+class DbApiPublisher(Publisher):
+    def __init__(self, driver: Driver) -> None:
+        super().__init__(driver.package)
+        self.driver = driver
+        self._infos: weakref.WeakKeyDictionary[Any, ConnectionInfo] = weakref.WeakKeyDictionary()
+        self._last_query: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+        name = driver.package
+        self.events = {
+            "execute": self._event(f"{name}.execute", self._execute_items, rewrite=self._with_comment),
+            "executemany": self._event(f"{name}.execute", self._executemany_items, rewrite=self._with_comment),
+            "callproc": self._event(f"{name}.execute", self._callproc_items),
+            **{m: self._event(f"{name}.fetch", self._fetch_items(m)) for m in FETCH},
+            **{m: self.connection_event(m) for m in TRANSACTION},
+        }
+
+    def _event(self, name: str, build: Any, rewrite: Any = None, rowcount: bool = True) -> Event:
+        done = self._rowcount if rowcount else None
+        return Event(name, build, pin_source=self.driver.pin_source, rewrite=rewrite, done=done, exclusive=True)
+
+    # --- installing ---
+
+    def wrapper(self, method: str, original: Any) -> Wrapper:
+        event = self.events[method]
+        return traced_async(event) if inspect.iscoroutinefunction(original) else traced(event)
+
+    def wrap_methods(self, *classes: type, methods: Tuple[str, ...] = EXECUTE + FETCH) -> None:
+        """Wrap each method a class defines itself; an override calling its base stays one event."""
+        for cls in classes:
+            for method in methods:
+                original = vars(cls).get(method)
+                if original is not None:
+                    self.wrap(cls, method, self.wrapper(method, original))
+
+    def connection_event(self, method: str) -> Event:
+        """``{package}.connection`` for a connection method (commit, rollback, a driver's own extras)."""
+        return self._event(f"{self.package}.connection", self._connection_items(method), rowcount=False)
+
+    def traced_subclass(self, base: type, methods: Tuple[str, ...], **wrappers: Wrapper) -> type:
+        """A subclass of ``base`` whose methods publish, for C types that cannot be wrapped in place;
+        ``wrappers`` wrap further methods. It adds no slots, so an instance of ``base`` may be given
+        this class through ``__class__``."""
+        namespace: Dict[str, Any] = {"__slots__": (), "__module__": base.__module__, "__qualname__": base.__qualname__}
+        for method in methods:
+            original = getattr(base, method, None)
+            if original is not None:
+                namespace[method] = wrapt.FunctionWrapper(original, self.wrapper(method, original))
+        for method, wrapper in wrappers.items():
+            namespace[method] = wrapt.FunctionWrapper(getattr(base, method), wrapper)
+        return type(base.__name__, (base,), namespace)
+
+    # --- connection info, read once per connection ---
+
+    def info(self, connection: Any) -> ConnectionInfo:
+        try:
+            return self._infos[connection]
+        except KeyError:
+            pass
+        except TypeError:  # neither hashable nor weakly referenceable: read it every time
+            return self._read_info(connection)
+        info = self._infos[connection] = self._read_info(connection)
+        return info
+
+    def _read_info(self, connection: Any) -> ConnectionInfo:
+        try:
+            return self.driver.info(connection)
+        except Exception:
+            log.debug("%s: connection tags unavailable", self.package, exc_info=True)
+            return {}
+
+    def _context(self, cursor: Any, **fields: Any) -> DatabaseContext:
+        try:
+            connection = self.driver.connection_of(cursor)
+        except Exception:
+            connection = None
+        info = self.info(connection) if connection is not None else {}
+        if "tags" in fields and info.get("tags"):
+            fields["tags"] = {**info["tags"], **fields["tags"]}
+        return DatabaseContext(self.driver.system, **{**info, **fields})
+
+    # --- context builders: one per method family ---
+
+    def _remember(self, cursor: Any, query: Any) -> None:
+        if dd.integration_setting(self.package, "trace_fetch_methods"):
+            with contextlib.suppress(TypeError):  # a cursor that cannot be weakly referenced
+                self._last_query[cursor] = query
+
+    def _query_items(self, cursor: Any, args: Args, kwargs: Kwargs, **fields: Any) -> Dict[str, Any]:
+        query = argument(args, kwargs, 0, self.driver.query_keyword)
+        self._remember(cursor, query)
+        injectable = self.driver.injectable(cursor, args, kwargs)
+        return {"db_context": self._context(cursor, query=query, dbm_injectable=injectable, **fields)}
+
+    def _execute_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+        return self._query_items(cursor, args, kwargs)
+
+    def _executemany_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+        return self._query_items(cursor, args, kwargs, tags={"sql.executemany": "true"})
+
+    def _callproc_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+        procedure = argument(args, kwargs, 0, "procname")
+        self._remember(cursor, procedure)
+        return {"db_context": self._context(cursor, query=procedure)}
+
+    def _fetch_items(self, method: str) -> Callable[[Any, Args, Kwargs], Optional[Dict[str, Any]]]:
+        def build(cursor: Any, args: Args, kwargs: Kwargs) -> Optional[Dict[str, Any]]:
+            if not dd.integration_setting(self.package, "trace_fetch_methods"):
+                return None  # off by default: a span per row would flood traces
+            tags: Dict[str, Any] = {}
+            if method == "fetchmany":
+                size = argument(args, kwargs, 0, "size") or getattr(cursor, "arraysize", None)
+                if size:
+                    tags["db.fetch.size"] = size
+            query = None
+            with contextlib.suppress(TypeError):
+                query = self._last_query.get(cursor)
+            return {"db_context": self._context(cursor, query=query, method=method, tags=tags)}
+
+        return build
+
+    def _connection_items(self, method: str) -> Callable[[Any, Args, Kwargs], Dict[str, Any]]:
+        def build(connection: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+            return {"db_context": DatabaseContext(self.driver.system, method=method, **self.info(connection))}
+
+        return build
+
+    # --- what the call hands back ---
+
+    def _with_comment(self, ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
+        commented = ctx.get_item("db_context").commented_query
+        if commented is None:
+            return args, kwargs
+        return replace_argument(args, kwargs, 0, self.driver.query_keyword, commented)
+
+    @staticmethod
+    def _rowcount(ctx: Any, result: Any) -> None:
+        rowcount = getattr(ctx.get_item("instance"), "rowcount", None)
+        if isinstance(rowcount, int):
+            ctx.get_item("db_context").rowcount = rowcount
