@@ -29,6 +29,7 @@ fi
 want="$(install_hash)"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ] || ! installed; then
     step "installing .[test] into .venv"
+    bash "$ROOT/scripts/services" mariadb-dev # mysqlclient builds from source against libmariadb
     # (grep: drop the noise of this machine's pip config about absent local indexes)
     "$VENV/bin/python" -m pip install -q -e '.[test]' 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
     echo "$want" >"$STAMP"

@@ -53,6 +53,9 @@ BUILTIN: Dict[str, Integration] = {
     for i in (
         _builtin("asyncpg", ("asyncpg",), "asyncpg"),
         _builtin("psycopg", ("psycopg", "psycopg2"), "psycopg"),
+        _builtin("mysql", ("mysql.connector", "mysql.connector.aio"), "mysql"),
+        _builtin("pymysql", ("pymysql",), "pymysql"),
+        _builtin("mysqldb", ("MySQLdb",), "mysqldb"),
     )
 }
 

@@ -13,9 +13,11 @@ import contextlib
 import inspect
 import weakref
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 from typing import Callable
 from typing import Dict
+from typing import List
 from typing import Optional
 from typing import Tuple
 
@@ -41,6 +43,15 @@ TRANSACTION = ("commit", "rollback")
 
 # DatabaseContext fields read from a connection: host, port, user, database, tags.
 ConnectionInfo = Dict[str, Any]
+
+
+def defining(module: ModuleType, methods: Tuple[str, ...] = EXECUTE + FETCH) -> List[type]:
+    """The classes ``module`` defines that define one of ``methods`` themselves."""
+    return [
+        cls
+        for cls in vars(module).values()
+        if isinstance(cls, type) and cls.__module__ == module.__name__ and any(m in vars(cls) for m in methods)
+    ]
 
 
 def _cursor_connection(cursor: Any) -> Any:
@@ -80,7 +91,16 @@ class DbApiPublisher(Publisher):
 
     def _event(self, name: str, build: Any, rewrite: Any = None, rowcount: bool = True) -> Event:
         done = self._rowcount if rowcount else None
-        return Event(name, build, pin_source=self.driver.pin_source, rewrite=rewrite, done=done, exclusive=True)
+        pin_source = self.driver.pin_source
+        return Event(name, build, pin_source=pin_source, rewrite=rewrite, done=done, exclusive=self._connection)
+
+    def _connection(self, cursor: Any) -> Any:
+        """What a cursor call holds: its connection, so that the driver's own statements inside one
+        call (callproc's SET and CALL, executemany's rows) are not spans of their own."""
+        try:
+            return self.driver.connection_of(cursor)
+        except Exception:
+            return cursor
 
     # --- installing ---
 
@@ -88,17 +108,19 @@ class DbApiPublisher(Publisher):
         event = self.events[method]
         return traced_async(event) if inspect.iscoroutinefunction(original) else traced(event)
 
-    def wrap_methods(self, *classes: type, methods: Tuple[str, ...] = EXECUTE + FETCH) -> None:
-        """Wrap each method a class defines itself; an override calling its base stays one event."""
+    def wrap_methods(self, *classes: type, methods: Tuple[str, ...] = EXECUTE + FETCH, inherited: bool = False) -> None:
+        """Wrap each method a class defines itself (or, ``inherited``, also those it inherits from a C base);
+        an override calling its base stays one event."""
         for cls in classes:
             for method in methods:
-                original = vars(cls).get(method)
+                original = getattr(cls, method, None) if inherited else vars(cls).get(method)
                 if original is not None:
                     self.wrap(cls, method, self.wrapper(method, original))
 
     def connection_event(self, method: str) -> Event:
         """``{package}.connection`` for a connection method (commit, rollback, a driver's own extras)."""
-        return self._event(f"{self.package}.connection", self._connection_items(method), rowcount=False)
+        build = self._connection_items(method)
+        return Event(f"{self.package}.connection", build, pin_source=self.driver.pin_source)
 
     def traced_subclass(self, base: type, methods: Tuple[str, ...], **wrappers: Wrapper) -> type:
         """A subclass of ``base`` whose methods publish, for C types that cannot be wrapped in place;
@@ -133,11 +155,8 @@ class DbApiPublisher(Publisher):
             return {}
 
     def _context(self, cursor: Any, **fields: Any) -> DatabaseContext:
-        try:
-            connection = self.driver.connection_of(cursor)
-        except Exception:
-            connection = None
-        info = self.info(connection) if connection is not None else {}
+        connection = self._connection(cursor)
+        info = self.info(connection) if connection is not cursor else {}
         if "tags" in fields and info.get("tags"):
             fields["tags"] = {**info["tags"], **fields["tags"]}
         return DatabaseContext(self.driver.system, **{**info, **fields})
@@ -201,3 +220,19 @@ class DbApiPublisher(Publisher):
         rowcount = getattr(ctx.get_item("instance"), "rowcount", None)
         if isinstance(rowcount, int):
             ctx.get_item("db_context").rowcount = rowcount
+
+
+_by_module: Dict[str, DbApiPublisher] = {}
+
+
+def publisher_for(module: ModuleType, driver: Driver) -> DbApiPublisher:
+    """The publisher for one patched driver module, pinned and remembered for ``unpatch``."""
+    publisher = _by_module[module.__name__] = DbApiPublisher(driver)
+    publisher.pin(module)
+    return publisher
+
+
+def unpatch(module: ModuleType) -> None:
+    publisher = _by_module.pop(module.__name__, None)
+    if publisher is not None:
+        publisher.unwrap_all()

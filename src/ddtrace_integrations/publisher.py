@@ -42,8 +42,9 @@ class Event:
     ``build(instance, args, kwargs)`` returns the context items (typed contexts) or None to skip;
     ``rewrite(ctx, args, kwargs)`` returns the arguments to call with after the plugins ran;
     ``done(ctx, result)`` records what the call returned (``result`` is None when it raised).
-    ``exclusive``: while the call runs, calls of exclusive events on the same instance publish nothing
-    (a driver's ``executemany`` or ``callproc`` calling its own ``execute`` stays one span).
+    ``exclusive(instance)`` names the object a call holds while it runs (e.g. its connection): exclusive
+    calls nested on the same object publish nothing, so a driver's ``callproc`` or ``executemany``
+    running its own ``execute`` stays one span.
     Each runs guarded: a failure logs at debug level and the call proceeds untraced or unchanged.
     """
 
@@ -57,7 +58,7 @@ class Event:
         pin_source: Optional[Any] = None,
         rewrite: Optional[Rewrite] = None,
         done: Optional[Done] = None,
-        exclusive: bool = False,
+        exclusive: Optional[Callable[[Any], Any]] = None,
     ) -> None:
         self.name = name
         self.started = f"context.started.{name}"
@@ -67,18 +68,21 @@ class Event:
         self.done = done
         self.exclusive = exclusive
 
-    def context(self, instance: Any, args: Args, kwargs: Kwargs) -> Optional[dd.ExecutionContext]:
-        if self.exclusive and _inside.get() is instance:
-            return None
+    def context(self, instance: Any, args: Args, kwargs: Kwargs) -> Tuple[Optional[dd.ExecutionContext], Any]:
+        """The context to publish (None: call through untraced) and the object held exclusively."""
         try:
+            held = self.exclusive(instance) if self.exclusive is not None else None
+            if held is not None and _inside.get() is held:
+                return None, None
             items = self.build(instance, args, kwargs)
             if items is None:
-                return None
+                return None, None
             pin = find_pin(instance, self.pin_source)
-            return dd.core.context_with_data(self.name, pin=pin, instance=instance, args=args, kwargs=kwargs, **items)
+            ctx = dd.core.context_with_data(self.name, pin=pin, instance=instance, args=args, kwargs=kwargs, **items)
+            return ctx, held
         except Exception:
             log.debug("%s: not traced, the call's data could not be read", self.name, exc_info=True)
-            return None
+            return None, None
 
     def arguments(self, ctx: dd.ExecutionContext, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
         if self.rewrite is None:
@@ -111,11 +115,11 @@ def traced(event: Event) -> Wrapper:
     def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not dd.core.has_listeners(event.started):
             return wrapped(*args, **kwargs)
-        ctx = event.context(instance, args, kwargs)
+        ctx, held = event.context(instance, args, kwargs)
         if ctx is None:
             return wrapped(*args, **kwargs)
         result = _NO_RESULT
-        token = _inside.set(instance) if event.exclusive else None
+        token = _inside.set(held) if held is not None else None
         with ctx:
             try:
                 call_args, call_kwargs = event.arguments(ctx, args, kwargs)
@@ -135,11 +139,11 @@ def traced_async(event: Event) -> Wrapper:
     async def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not dd.core.has_listeners(event.started):
             return await wrapped(*args, **kwargs)
-        ctx = event.context(instance, args, kwargs)
+        ctx, held = event.context(instance, args, kwargs)
         if ctx is None:
             return await wrapped(*args, **kwargs)
         result = _NO_RESULT
-        token = _inside.set(instance) if event.exclusive else None
+        token = _inside.set(held) if held is not None else None
         with ctx:
             try:
                 call_args, call_kwargs = event.arguments(ctx, args, kwargs)
@@ -169,7 +173,7 @@ def _deferred(event: Event, iterate: Callable[..., Any]) -> Wrapper:
     def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not dd.core.has_listeners(event.started):
             return wrapped(*args, **kwargs)
-        ctx = event.context(instance, args, kwargs)
+        ctx, _ = event.context(instance, args, kwargs)
         if ctx is None:
             return wrapped(*args, **kwargs)
         return iterate(event, ctx, wrapped, args, kwargs)

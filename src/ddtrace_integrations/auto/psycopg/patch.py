@@ -15,8 +15,9 @@ from ddtrace_integrations.dbapi import EXECUTE
 from ddtrace_integrations.dbapi import FETCH
 from ddtrace_integrations.dbapi import TRANSACTION
 from ddtrace_integrations.dbapi import ConnectionInfo
-from ddtrace_integrations.dbapi import DbApiPublisher
 from ddtrace_integrations.dbapi import Driver
+from ddtrace_integrations.dbapi import publisher_for
+from ddtrace_integrations.dbapi import unpatch as unpatch
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
@@ -27,7 +28,6 @@ from ddtrace_integrations.publisher import traced_async
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 
 supported_versions = {"psycopg": ">=3.0.0", "psycopg2": ">=2.9.10"}
-_publishers: Dict[str, DbApiPublisher] = {}
 _HEAP_TYPE = 1 << 9
 
 
@@ -53,17 +53,13 @@ def _connect_event(name: str, module: ModuleType) -> Event:
 
 
 def patch(module: ModuleType) -> None:
-    publisher = _patch_psycopg(module) if module.__name__ == "psycopg" else _patch_psycopg2(module)
-    _publishers[module.__name__] = publisher
+    if module.__name__ == "psycopg":
+        _patch_psycopg(module)
+    else:
+        _patch_psycopg2(module)
 
 
-def unpatch(module: ModuleType) -> None:
-    publisher = _publishers.pop(module.__name__, None)
-    if publisher is not None:
-        publisher.unwrap_all()
-
-
-def _patch_psycopg(psycopg: ModuleType) -> DbApiPublisher:
+def _patch_psycopg(psycopg: ModuleType) -> None:
     to_dict = psycopg.conninfo.conninfo_to_dict
     driver = Driver(
         "psycopg",
@@ -72,8 +68,7 @@ def _patch_psycopg(psycopg: ModuleType) -> DbApiPublisher:
         pin_source=psycopg,
         injectable=lambda cursor, args, kwargs: not kwargs.get("prepare"),  # a prepared statement keeps its text
     )
-    publisher = DbApiPublisher(driver)
-    publisher.pin(psycopg)
+    publisher = publisher_for(psycopg, driver)
     publisher.wrap_methods(psycopg.Cursor, psycopg.AsyncCursor, psycopg.ServerCursor, psycopg.AsyncServerCursor)
     publisher.wrap_methods(psycopg.Connection, psycopg.AsyncConnection, methods=TRANSACTION)
     publisher.wrap(psycopg.AsyncConnection, "execute", traced_async(publisher.connection_event("execute")))
@@ -81,14 +76,12 @@ def _patch_psycopg(psycopg: ModuleType) -> DbApiPublisher:
     publisher.wrap(psycopg.Connection, "connect", traced(_connect_event("psycopg.connection.connect", psycopg)))
     async_connect = _connect_event("psycopg.connection_async.connect", psycopg)
     publisher.wrap(psycopg.AsyncConnection, "connect", traced_async(async_connect))
-    return publisher
 
 
-def _patch_psycopg2(psycopg2: ModuleType) -> DbApiPublisher:
+def _patch_psycopg2(psycopg2: ModuleType) -> None:
     ext = psycopg2.extensions
     driver = Driver("psycopg", "postgresql", lambda conn: _info(ext.parse_dsn(conn.dsn)), pin_source=psycopg2)
-    publisher = DbApiPublisher(driver)
-    publisher.pin(psycopg2)
+    publisher = publisher_for(psycopg2, driver)
     traced_classes: Dict[type, type] = {}  # base -> traced subclass, and each traced subclass -> itself
 
     def traced_class(base: type, **wrappers: Any) -> type:
@@ -122,4 +115,3 @@ def _patch_psycopg2(psycopg2: ModuleType) -> DbApiPublisher:
 
     traced_connect = traced(_connect_event("psycopg2.connect", psycopg2))
     publisher.wrap(psycopg2, "connect", connect)
-    return publisher
