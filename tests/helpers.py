@@ -86,6 +86,15 @@ def assert_span(
         assert key not in tags and key not in span_metrics, f"{key} should not be on {span.name}: {tags}"
 
 
+def dbm_comment(span: Span, mode: str, **fields: str) -> str:
+    """The SQL comment ddtrace's format gives ``span`` in ``mode``: ``fields`` (dddb, dddbs, ddh, ddps)
+    sorted as the comment sorts them, plus the traceparent in full mode."""
+    if mode == "full":
+        flags = "01" if (span.context.sampling_priority or 0) > 0 else "00"
+        fields["traceparent"] = f"00-{span.trace_id:032x}-{span.span_id:016x}-{flags}"
+    return "/*" + ",".join(f"{k}='{v}'" for k, v in sorted(fields.items())) + "*/ "
+
+
 def assert_no_secret(spans: Iterable[Span], secret: str) -> None:
     for span in spans:
         blob = json.dumps([span.resource, span.get_tags()], default=str)
