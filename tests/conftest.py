@@ -19,6 +19,7 @@ from helpers import install_recorder
 from ddtrace_integrations import _patching
 
 FAKE = _patching.Integration("fakelib", ("fakelib",), "fakes.fakelib_publisher", "fakes.fakelib_plugins")
+FAKE_DBAPI = _patching.Integration("fakedbapi", ("fakedbapi",), "fakes.fakedbapi_publisher", "fakes.fakedbapi_plugins")
 
 
 @pytest.fixture
@@ -43,3 +44,17 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     yield fakelib
     ddtrace_integrations.unpatch(fakelib=True)
     sys.path.remove(os.path.join(os.path.dirname(__file__), "fakes"))
+
+
+@pytest.fixture
+def fake_dbapi(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The fake DB-API driver, patched through the registry like a real one."""
+    monkeypatch.setitem(_patching.BUILTIN, "fakedbapi", FAKE_DBAPI)
+    monkeypatch.syspath_prepend(os.path.join(os.path.dirname(__file__), "fakes"))
+    import fakedbapi
+
+    import ddtrace_integrations
+
+    ddtrace_integrations.patch(fakedbapi=True)
+    yield fakedbapi
+    ddtrace_integrations.unpatch(fakedbapi=True)
