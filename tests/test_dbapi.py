@@ -104,7 +104,7 @@ def test_unhashable_connections_are_read_every_time(fake_dbapi, spans):
     assert [s.get_tag("out.host") for s in spans.named("fakesql.query")] == ["other.internal"] * 2
 
 
-def test_traced_subclass_publishes_and_can_take_over_an_instance(fake_dbapi, spans):
+def test_traced_class_publishes_and_adopts_instances(fake_dbapi, spans):
     publisher = DbApiPublisher(Driver("fakedbapi", "fakesql", lambda conn: {"host": conn.host}, fake_dbapi))
 
     class Plain:  # a class the publisher could not wrap in place
@@ -114,10 +114,10 @@ def test_traced_subclass_publishes_and_can_take_over_an_instance(fake_dbapi, spa
         def execute(self, query):
             return "ran"
 
-    traced = publisher.traced_subclass(Plain, ("execute",))
-    assert traced.__name__ == "Plain" and traced.__slots__ == ()
-    cursor = Plain(fake_dbapi.connect())
-    cursor.__class__ = traced
+    traced = publisher.traced_class(Plain, ("execute",))
+    assert traced.__name__ == "Plain" and traced.__slots__ == () and publisher.traced_class(Plain, ()) is traced
+    cursor = publisher.adopt(Plain(fake_dbapi.connect()), ("execute",))
+    assert type(cursor) is traced and publisher.adopt(cursor, ()) is cursor
     assert cursor.execute("SELECT 9") == "ran" and isinstance(cursor, Plain)
     assert_span(spans.one("fakesql.query", "SELECT 9"), meta={"out.host": "db.internal"})
 

@@ -37,6 +37,7 @@ from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 
 log = dd.get_logger(__name__)
 
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes defined in Python, whose instances may change class
 EXECUTE = ("execute", "executemany", "callproc")
 FETCH = ("fetchone", "fetchmany", "fetchall")
 TRANSACTION = ("commit", "rollback")
@@ -80,6 +81,7 @@ class DbApiPublisher(Publisher):
         self.driver = driver
         self._infos: weakref.WeakKeyDictionary[Any, ConnectionInfo] = weakref.WeakKeyDictionary()
         self._last_query: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+        self._subclasses: Dict[type, type] = {}  # base -> traced subclass, and each traced subclass -> itself
         name = driver.package
         self.events = {
             "execute": self._event(f"{name}.execute", self._execute_items, rewrite=self._with_comment),
@@ -122,18 +124,34 @@ class DbApiPublisher(Publisher):
         build = self._connection_items(method)
         return Event(f"{self.package}.connection", build, pin_source=self.driver.pin_source)
 
-    def traced_subclass(self, base: type, methods: Tuple[str, ...], **wrappers: Wrapper) -> type:
-        """A subclass of ``base`` whose methods publish, for C types that cannot be wrapped in place;
-        ``wrappers`` wrap further methods. It adds no slots, so an instance of ``base`` may be given
-        this class through ``__class__``."""
-        namespace: Dict[str, Any] = {"__slots__": (), "__module__": base.__module__, "__qualname__": base.__qualname__}
-        for method in methods:
-            original = getattr(base, method, None)
-            if original is not None:
-                namespace[method] = wrapt.FunctionWrapper(original, self.wrapper(method, original))
-        for method, wrapper in wrappers.items():
-            namespace[method] = wrapt.FunctionWrapper(getattr(base, method), wrapper)
-        return type(base.__name__, (base,), namespace)
+    def traced_class(self, base: type, methods: Tuple[str, ...], **wrappers: Wrapper) -> type:
+        """The subclass of ``base`` whose ``methods`` publish (and ``wrappers`` wrap further methods),
+        made once per base, for C types that cannot be wrapped in place. It adds no slots and keeps the
+        name and module, so an instance of ``base`` may be given it through ``__class__`` (``adopt``)."""
+        cls = self._subclasses.get(base)
+        if cls is None:
+            namespace: Dict[str, Any] = {
+                "__slots__": (),
+                "__module__": base.__module__,
+                "__qualname__": base.__qualname__,
+            }
+            for method in methods:
+                original = getattr(base, method, None)
+                if original is not None:
+                    namespace[method] = wrapt.FunctionWrapper(original, self.wrapper(method, original))
+            for method, wrapper in wrappers.items():
+                namespace[method] = wrapt.FunctionWrapper(getattr(base, method), wrapper)
+            cls = type(base.__name__, (base,), namespace)
+            self._subclasses[base] = self._subclasses[cls] = cls
+        return cls
+
+    def adopt(self, obj: Any, methods: Tuple[str, ...], **wrappers: Wrapper) -> Any:
+        """``obj``, built by someone else's factory, given the traced subclass of its class. Instances of
+        C's own (non-heap) types cannot change class and are returned as they are."""
+        cls = type(obj)
+        if cls.__flags__ & _HEAP_TYPE and self._subclasses.get(cls) is not cls:
+            obj.__class__ = self.traced_class(cls, methods, **wrappers)
+        return obj
 
     # --- connection info, read once per connection ---
 

@@ -28,7 +28,7 @@ from ddtrace_integrations.publisher import traced_async
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 
 supported_versions = {"psycopg": ">=3.0.0", "psycopg2": ">=2.9.10"}
-_HEAP_TYPE = 1 << 9
+CURSOR = EXECUTE + FETCH
 
 
 def get_version(module: ModuleType) -> str:
@@ -82,21 +82,6 @@ def _patch_psycopg2(psycopg2: ModuleType) -> None:
     ext = psycopg2.extensions
     driver = Driver("psycopg", "postgresql", lambda conn: _info(ext.parse_dsn(conn.dsn)), pin_source=psycopg2)
     publisher = publisher_for(psycopg2, driver)
-    traced_classes: Dict[type, type] = {}  # base -> traced subclass, and each traced subclass -> itself
-
-    def traced_class(base: type, **wrappers: Any) -> type:
-        if base not in traced_classes:
-            methods = EXECUTE + FETCH if issubclass(base, ext.cursor) else TRANSACTION
-            traced_classes[base] = cls = publisher.traced_subclass(base, methods, **wrappers)
-            traced_classes[cls] = cls
-        return traced_classes[base]
-
-    def as_traced(obj: Any, **wrappers: Any) -> Any:
-        """An object another factory built gets the traced subclass of its class (C's own types cannot)."""
-        cls = type(obj)
-        if cls.__flags__ & _HEAP_TYPE and traced_classes.get(cls) is not cls:
-            obj.__class__ = traced_class(cls, **wrappers)
-        return obj
 
     def cursor(wrapped: Any, conn: Any, args: Args, kwargs: Kwargs) -> Any:
         factory = argument(args, kwargs, 1, "cursor_factory")
@@ -104,14 +89,15 @@ def _patch_psycopg2(psycopg2: ModuleType) -> None:
         if factory is None and not any("cursor" in vars(k) for k in mro[1 : mro.index(ext.connection)]):
             factory = conn.cursor_factory or ext.cursor  # no Python override will choose a factory
         if factory is ext.cursor:  # C's own cursor cannot change class later: pick the traced one now
-            args, kwargs = replace_argument(args, kwargs, 1, "cursor_factory", traced_class(ext.cursor))
-        return as_traced(wrapped(*args, **kwargs))
+            args, kwargs = replace_argument(args, kwargs, 1, "cursor_factory", publisher.traced_class(factory, CURSOR))
+        return publisher.adopt(wrapped(*args, **kwargs), CURSOR)
 
     def connect(wrapped: Any, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         factory = argument(args, kwargs, 1, "connection_factory") or ext.connection
         if isinstance(factory, type) and issubclass(factory, ext.connection):
-            args, kwargs = replace_argument(args, kwargs, 1, "connection_factory", traced_class(factory, cursor=cursor))
-        return as_traced(traced_connect(wrapped, instance, args, kwargs), cursor=cursor)
+            traced_factory = publisher.traced_class(factory, TRANSACTION, cursor=cursor)
+            args, kwargs = replace_argument(args, kwargs, 1, "connection_factory", traced_factory)
+        return publisher.adopt(traced_connect(wrapped, instance, args, kwargs), TRANSACTION, cursor=cursor)
 
     traced_connect = traced(_connect_event("psycopg2.connect", psycopg2))
     publisher.wrap(psycopg2, "connect", connect)
