@@ -59,8 +59,8 @@ def _cursor_connection(cursor: Any) -> Any:
     return cursor.connection
 
 
-def _always(cursor: Any, args: Args, kwargs: Kwargs) -> bool:
-    return True
+def _never(cursor: Any, args: Args, kwargs: Kwargs) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,8 @@ class Driver:
     pin_source: Any = None  # the module carrying the Pin
     connection_of: Callable[[Any], Any] = _cursor_connection
     query_keyword: str = "query"
-    # Whether an execute may carry a DBM comment: never a prepared statement (it would defeat the cache).
-    injectable: Callable[[Any, Args, Kwargs], bool] = _always
+    # Whether an execute runs a statement cached by its text: its DBM comment then carries no traceparent.
+    prepared: Callable[[Any, Args, Kwargs], bool] = _never
 
 
 class DbApiPublisher(Publisher):
@@ -189,8 +189,8 @@ class DbApiPublisher(Publisher):
     def _query_items(self, cursor: Any, args: Args, kwargs: Kwargs, **fields: Any) -> Dict[str, Any]:
         query = argument(args, kwargs, 0, self.driver.query_keyword)
         self._remember(cursor, query)
-        injectable = self.driver.injectable(cursor, args, kwargs)
-        return {"db_context": self._context(cursor, query=query, dbm_injectable=injectable, **fields)}
+        prepared = self.driver.prepared(cursor, args, kwargs)
+        return {"db_context": self._context(cursor, query=query, dbm_injectable=True, prepared=prepared, **fields)}
 
     def _execute_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         return self._query_items(cursor, args, kwargs)

@@ -255,17 +255,23 @@ def test_dbm_comment_reaches_mariadb(driver, spans, monkeypatch, general_log, mo
     assert seen == [comment + "SELECT 'dbm-probe'"]
 
 
-def test_dbm_leaves_prepared_statements_and_callproc_alone(patched, spans, monkeypatch, general_log):
+def test_dbm_full_mode_keeps_prepared_statements_stable_and_skips_callproc(patched, spans, monkeypatch, general_log):
     monkeypatch.setattr(dd.dbm_config, "propagation_mode", "full")
+    monkeypatch.setattr(dd.config, "service", "orders-api")
     conn = mysql.connector.connect(**ARGS, database="test")
     cur = conn.cursor(prepared=True)
-    cur.execute("SELECT %s AS prepared_probe", (1,))
-    cur.fetchall()
+    for _ in range(2):
+        cur.execute("SELECT %s AS prepared_probe", (1,))
+        cur.fetchall()
     plain = conn.cursor()
     plain.execute("DROP PROCEDURE IF EXISTS ddi_probe_proc")
     plain.execute("CREATE PROCEDURE ddi_probe_proc() BEGIN SELECT 'proc_probe'; END")
     plain.callproc("ddi_probe_proc")
-    assert general_log(conn.connection_id, "prepared_probe") == ["SELECT 1 AS prepared_probe"]
+    span = spans.named("mysql.query")[0]
+    service = dbm_comment(span, "service", dddb="test", dddbs="mysql", ddh=HOST, ddps="orders-api")
+    # one Prepare (the statement text never changes), two Executes
+    assert general_log(conn.connection_id, "prepared_probe") == [service + "SELECT 1 AS prepared_probe"] * 2
+    assert span.get_tag("_dd.dbm_trace_injected") is None
     assert [q for q in general_log(conn.connection_id, "CALL ddi_probe_proc") if "/*" in q] == []
     assert spans.one("mysql.query", "ddi_probe_proc").get_tag("_dd.dbm_trace_injected") is None
     conn.close()

@@ -14,6 +14,9 @@ VARIANTS = {
     "v1": {"DD_TRACE_SPAN_ATTRIBUTE_SCHEMA": "v1"},
     "peer_service": {"DD_TRACE_PEER_SERVICE_DEFAULTS_ENABLED": "true", "DD_TRACE_PEER_SERVICE_MAPPING": "test:pg"},
     "dbm_full": {"DD_DBM_PROPAGATION_MODE": "full"},
+    "dbm_service": {"DD_DBM_PROPAGATION_MODE": "service"},
+    "dbm_dynamic_service": {"DD_DBM_PROPAGATION_MODE": "dynamic_service"},
+    "service_settings": {"DD_PSYCOPG_SERVICE": "pg-main", "DD_SERVICE_MAPPING": "pg-main:pg-mapped"},
     "optional_spans": {"DD_PSYCOPG_TRACE_FETCH_METHODS": "true", "DD_PSYCOPG_TRACE_CONNECT": "true"},
 }
 
@@ -21,7 +24,7 @@ VARIANTS = {
 ALLOWED = {
     # ddtrace tags db.application="None" when the connection names no application; v2 leaves it out.
     ("*", "*", "meta.db.application"),
-    # A statement psycopg prepares (prepare=True) keeps its text: v2 does not comment it, ddtrace does.
+    # A statement psycopg prepares (prepare=True) gets the service comment only: no traceparent, not tagged.
     ("dbm_full", "pg3 prepared", "meta._dd.dbm_trace_injected"),
 }
 

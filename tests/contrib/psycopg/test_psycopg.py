@@ -257,12 +257,17 @@ def test_dbm_comment_reaches_postgresql(patched, spans, monkeypatch, mode, query
     assert (span.get_tag("_dd.dbm_trace_injected") == "true") == (mode == "full")
 
 
-def test_dbm_never_comments_prepared_statements_callproc_or_fetches(patched, spans, monkeypatch):
+def test_dbm_full_mode_keeps_prepared_statements_stable_and_skips_callproc_and_fetches(patched, spans, monkeypatch):
     monkeypatch.setattr(dd.dbm_config, "propagation_mode", "full")
+    monkeypatch.setattr(dd.config, "service", "orders-api")
     monkeypatch.setitem(dd.config.psycopg, "trace_fetch_methods", True)
     conn = psycopg.connect(PG_DSN)
-    conn.cursor().execute("SELECT %s::text", ("prepared",), prepare=True)
-    assert _seen_by_server(conn.info.backend_pid) == "SELECT $1::text"
+    for _ in range(2):  # the same text both times: the server keeps one prepared statement
+        conn.cursor().execute("SELECT %s::text", ("prepared",), prepare=True)
+        span = spans.named("postgres.query")[-1]
+        service = dbm_comment(span, "service", dddb="test", dddbs="postgres", ddh="127.0.0.1", ddps="orders-api")
+        assert _seen_by_server(conn.info.backend_pid) == service + "SELECT $1::text"
+    assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone() == (1,)
     conn2 = psycopg2.connect(PG_DSN)
     cur = conn2.cursor()
     cur.execute("CREATE OR REPLACE FUNCTION ddi_echo(a int) RETURNS int AS 'SELECT a' LANGUAGE SQL")
@@ -270,7 +275,9 @@ def test_dbm_never_comments_prepared_statements_callproc_or_fetches(patched, spa
     cur.fetchall()
     assert _seen_by_server(conn2.get_backend_pid()) == "SELECT * FROM ddi_echo(1)"
     conn2.commit()
-    for span in (spans.one("postgres.query", "SELECT %s::text"), spans.one("postgres.query", "ddi_echo")):
+    prepared = [s for s in spans.named("postgres.query") if s.resource == "SELECT %s::text"]
+    assert len(prepared) == 2
+    for span in (*prepared, spans.one("postgres.query", "ddi_echo")):
         assert span.get_tag("_dd.dbm_trace_injected") is None
     for name in ("postgres.query.fetchall", "postgres.connection.commit"):
         assert spans.one(name).get_tag("_dd.dbm_trace_injected") is None

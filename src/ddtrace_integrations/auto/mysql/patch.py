@@ -34,8 +34,8 @@ def _connection(cursor: Any) -> Any:
     return getattr(cursor, "_connection", None) or cursor._cnx
 
 
-def _not_prepared(cursor: Any, args: Any, kwargs: Any) -> bool:
-    return "Prepared" not in type(cursor).__name__
+def _prepared(cursor: Any, args: Any, kwargs: Any) -> bool:
+    return "Prepared" in type(cursor).__name__
 
 
 def _submodules(names: Any) -> Any:
@@ -48,7 +48,7 @@ def _submodules(names: Any) -> Any:
 
 def patch(module: ModuleType) -> None:
     driver = Driver(
-        "mysql", "mysql", _info, module, connection_of=_connection, query_keyword="operation", injectable=_not_prepared
+        "mysql", "mysql", _info, module, connection_of=_connection, query_keyword="operation", prepared=_prepared
     )
     publisher = publisher_for(module, driver)
     cursors, connections = MODULES[module.__name__]

@@ -66,7 +66,7 @@ def _patch_psycopg(psycopg: ModuleType) -> None:
         "postgresql",
         lambda conn: _info(to_dict(conn.info.dsn)),
         pin_source=psycopg,
-        injectable=lambda cursor, args, kwargs: not kwargs.get("prepare"),  # a prepared statement keeps its text
+        prepared=lambda cursor, args, kwargs: bool(kwargs.get("prepare")),
     )
     publisher = publisher_for(psycopg, driver)
     publisher.wrap_methods(psycopg.Cursor, psycopg.AsyncCursor, psycopg.ServerCursor, psycopg.AsyncServerCursor)

@@ -70,20 +70,23 @@ class DatabasePlugin(StoragePlugin):
         mode = dd.dbm_config.propagation_mode
         if mode not in _INJECTING_MODES or not db.dbm_injectable or self.is_commented(db.query):
             return
-        if span.context.sampling_priority is None:
+        # a statement cached by its text gets the service comment only: a traceparent would make every
+        # execution a new statement for the server
+        with_trace = mode == "full" and not db.prepared
+        if with_trace and span.context.sampling_priority is None:
             dd.tracer.sample(dd.local_root(span))  # the comment must carry the final sampling decision
         base_hash = dd.base_hash() if self._inject_base_hash(mode) else None
-        commented = self.prepend_comment(self.dbm_comment(span, mode, base_hash), db.query)
+        commented = self.prepend_comment(self.dbm_comment(span, with_trace, base_hash), db.query)
         if commented is None:
             log.debug("DBM comment skipped: unsupported query type %s", type(db.query).__name__)
             return
         db.commented_query = commented
-        if mode == "full":
+        if with_trace:
             dd.set_attribute(span, "_dd.dbm_trace_injected", "true")
         if base_hash:
             dd.set_attribute(span, dd.PROPAGATED_HASH, base_hash)
 
-    def dbm_comment(self, span: dd.Span, mode: str, base_hash: Optional[str]) -> str:
+    def dbm_comment(self, span: dd.Span, with_trace: bool, base_hash: Optional[str]) -> str:
         db_name = span.get_tag("db.name")
         service = db_name if db_name and dd.peer_service_config.set_defaults_enabled else span.service
         tags: Dict[str, Any] = {
@@ -96,7 +99,7 @@ class DatabasePlugin(StoragePlugin):
             "ddprs": span.get_tag("peer.service") or None,
             "ddsh": base_hash,
         }
-        if mode == "full":
+        if with_trace:
             tags["traceparent"] = dd.traceparent(span)
         comment = dd.generate_sql_comment(**tags)
         return comment.strip() + " " if comment else ""

@@ -29,6 +29,8 @@ class DatabaseContext:
     method: Optional[str] = None
     # The publisher says whether this call's query may carry a DBM comment (never prepared statements).
     dbm_injectable: bool = False
+    # A statement the server or driver caches by its text (prepared): its comment carries no per-trace data.
+    prepared: bool = False
     # Set by DatabasePlugin; the publisher hands it to the driver instead of ``query``.
     commented_query: Any = None
     rowcount: Optional[int] = None

@@ -23,8 +23,8 @@ class TracingPlugin:
     kind: ClassVar[Optional[str]] = None
     type: ClassVar[Optional[str]] = None
     measured: ClassVar[bool] = False
-    # The tracer tags ``version`` on spans that start with the application's service: ddtrace's DB-API
-    # integrations name their service at start (no version tag), most others rename the span afterwards.
+    # ddtrace's DB-API integrations hand the service to the tracer at start, which then decides the
+    # ``version`` tag (none) and ``_dd.svc_src`` itself; most others rename the span afterwards.
     service_at_start: ClassVar[bool] = False
     # Registered with ddtrace's config the first time a plugin of this package starts.
     config_defaults: ClassVar[Dict[str, Any]] = {}
@@ -105,9 +105,10 @@ class TracingPlugin:
         service: Any = options.pop("service", None) or self.service(pin)
         parent = options.pop("child_of", None) or dd.tracer.context_provider.active()
         if self.service_at_start:
-            options["service"] = service
-        span = dd.tracer.start_span(name, child_of=parent, activate=True, **options)
-        dd.set_service_and_source(span, service, config)
+            span = dd.tracer.start_span(name, child_of=parent, activate=True, service=service, **options)
+        else:
+            span = dd.tracer.start_span(name, child_of=parent, activate=True, **options)
+            dd.set_service_and_source(span, service, config)
         dd.set_attribute(span, dd.COMPONENT, self._component)
         if self.kind:
             dd.set_attribute(span, dd.SPAN_KIND, self.kind)
