@@ -38,15 +38,15 @@ from typing import Callable
 from typing import Dict
 from typing import List
 from typing import Optional
-from typing import Sequence
 from typing import Tuple
 
 import ddtrace
 import psycopg2
 import psycopg2.extensions
+from _harness import NullWriter
+from _harness import install_null_writer
 from ddtrace.contrib.dbapi import TracedConnection
 from ddtrace.internal import core
-from ddtrace.internal.writer import TraceWriter
 from ddtrace.trace import tracer
 
 import ddtrace_integrations
@@ -67,40 +67,6 @@ PLUGINS = {
     "pg": "ddtrace_integrations.tracing_plugins.contrib.psycopg",
     "my": "ddtrace_integrations.tracing_plugins.contrib.pymysql",
 }
-
-
-# --- spans go nowhere: every processor runs, the writer only counts (as in bench_plugin_layer.py) ---
-
-
-class NullWriter(TraceWriter):
-    """Replaces the agent writer: ddtrace's whole span/trace path runs, nothing is encoded or sent."""
-
-    def __init__(self) -> None:
-        self.spans = 0
-        self.last: Sequence[Any] = ()
-
-    def recreate(self, appsec_enabled: Optional[bool] = None, llmobs_enabled: Optional[bool] = None) -> NullWriter:
-        return self
-
-    def stop(self, timeout: Optional[float] = None) -> None:
-        pass
-
-    def write(self, spans: Optional[Sequence[Any]] = None) -> None:
-        if spans:
-            self.spans += len(spans)
-            self.last = spans
-
-    def flush_queue(self) -> None:
-        pass
-
-
-def install_null_writer() -> NullWriter:
-    aggregator = tracer._span_aggregator
-    old = aggregator.writer
-    writer = aggregator.writer = NullWriter()
-    with contextlib.suppress(Exception):  # a writer that never started has nothing to stop
-        old.stop()
-    return writer
 
 
 # --- set-up: the order is what keeps the three kinds of connection apart ---

@@ -31,7 +31,6 @@ os.environ["DD_INSTRUMENTATION_TELEMETRY_ENABLED"] = "false"
 os.environ["DD_REMOTE_CONFIGURATION_ENABLED"] = "false"
 
 import argparse
-import contextlib
 import gc
 import sqlite3
 import statistics
@@ -43,13 +42,13 @@ from typing import Callable
 from typing import Dict
 from typing import List
 from typing import Optional
-from typing import Sequence
 from typing import Tuple
 
 import ddtrace
 import wrapt
+from _harness import NullWriter
+from _harness import install_null_writer
 from ddtrace.internal import core
-from ddtrace.internal.writer import TraceWriter
 from ddtrace.trace import tracer
 
 import ddtrace_integrations
@@ -68,40 +67,6 @@ from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
 
 QUERY = "SELECT id, name FROM users WHERE id = 1"
 SQLITE_QUERY = "select 1"
-
-
-# --- spans go nowhere: every processor runs, the writer only counts ---
-
-
-class NullWriter(TraceWriter):
-    """Replaces the agent writer: ddtrace's whole span/trace path runs, nothing is encoded or sent."""
-
-    def __init__(self) -> None:
-        self.spans = 0
-        self.last: Sequence[Any] = ()
-
-    def recreate(self, appsec_enabled: Optional[bool] = None, llmobs_enabled: Optional[bool] = None) -> NullWriter:
-        return self
-
-    def stop(self, timeout: Optional[float] = None) -> None:
-        pass
-
-    def write(self, spans: Optional[Sequence[Any]] = None) -> None:
-        if spans:
-            self.spans += len(spans)
-            self.last = spans
-
-    def flush_queue(self) -> None:
-        pass
-
-
-def install_null_writer() -> NullWriter:
-    aggregator = tracer._span_aggregator
-    old = aggregator.writer
-    writer = aggregator.writer = NullWriter()
-    with contextlib.suppress(Exception):  # a writer that never started has nothing to stop
-        old.stop()
-    return writer
 
 
 # --- the traced library: a trivial fake database client and sqlite3's cursor, in one module ---
