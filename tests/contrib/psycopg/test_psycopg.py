@@ -281,3 +281,22 @@ def test_dbm_full_mode_keeps_prepared_statements_stable_and_skips_callproc_and_f
         assert span.get_tag("_dd.dbm_trace_injected") is None
     for name in ("postgres.query.fetchall", "postgres.connection.commit"):
         assert spans.one(name).get_tag("_dd.dbm_trace_injected") is None
+
+
+async def test_connect_spans_only_with_trace_connect(patched, spans, monkeypatch):
+    psycopg.connect(PG_DSN).close()
+    assert spans.spans == []
+    monkeypatch.setitem(dd.config.psycopg, "trace_connect", True)
+    psycopg.connect(PG_DSN).close()
+    psycopg2.connect(PG_DSN).close()
+    await (await psycopg.AsyncConnection.connect(PG_DSN)).close()
+    for name in ("psycopg.connection.connect", "psycopg2.connect", "psycopg.connection_async.connect"):
+        assert_span(
+            spans.one(name),
+            service="postgres",
+            resource=name,
+            span_type="sql",
+            meta={"component": "psycopg", "span.kind": "client", "db.system": "postgresql"},
+            metrics={"_dd.measured": 1},
+            absent=["out.host"],
+        )
