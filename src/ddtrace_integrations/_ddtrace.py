@@ -94,6 +94,16 @@ def integration_setting(name: str, key: str) -> Any:
     return None if integration is None else integration.get(key)
 
 
+def http_client_settings(name: str) -> Dict[str, Any]:
+    """An HTTP client integration's settings, read from ``DD_<NAME>_*`` as ddtrace's clients read them."""
+    prefix = f"DD_{_integration_env_var_id(name)}_"
+    return {
+        "distributed_tracing": env_flag(prefix + "DISTRIBUTED_TRACING", True),
+        "split_by_domain": env_flag(prefix + "SPLIT_BY_DOMAIN"),
+        "default_http_tag_query_string": config._http_client_tag_query_string,
+    }
+
+
 def env_flag(var: str, default: bool = False) -> bool:
     """A boolean ``DD_*`` setting read through ddtrace's settings sources."""
     from ddtrace.internal.settings import env

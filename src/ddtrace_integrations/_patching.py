@@ -56,6 +56,7 @@ BUILTIN: Dict[str, Integration] = {
         _builtin("mysql", ("mysql.connector", "mysql.connector.aio"), "mysql"),
         _builtin("pymysql", ("pymysql",), "pymysql"),
         _builtin("mysqldb", ("MySQLdb",), "mysqldb"),
+        _builtin("httpx", ("httpx",), "httpx"),
     )
 }
 
@@ -129,6 +130,7 @@ def _on_import(state: _State, module: ModuleType) -> None:
                 log.warning("ddtrace-integrations: %s %s is not supported (%s)", module.__name__, version, spec)
                 return
             publisher.patch(module)
+            tracing_plugins.configure(state.integration.plugins)
             state.patched[module.__name__] = module
         except Exception:
             log.error("ddtrace-integrations: patching %s failed; it is not traced", name, exc_info=True)

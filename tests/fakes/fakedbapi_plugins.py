@@ -3,16 +3,15 @@
 from ddtrace_integrations.tracing_plugins.base.database import DatabaseConnectionPlugin
 from ddtrace_integrations.tracing_plugins.base.database import DatabaseConnectPlugin
 from ddtrace_integrations.tracing_plugins.base.database import DatabaseFetchPlugin
-from ddtrace_integrations.tracing_plugins.base.database import DatabasePlugin
+from ddtrace_integrations.tracing_plugins.base.database import DbApiPlugin
 from ddtrace_integrations.tracing_plugins.base.database import dbapi_settings
 
 
-class FakeDbApiPlugin(DatabasePlugin):
+class FakeDbApiPlugin(DbApiPlugin):
     package = "fakedbapi"
     operation = "execute"
     system = "fakesql"
     query_name = "fakesql.query"
-    service_at_start = True
     config_defaults = {"_default_service": "fakesql", **dbapi_settings("fakedbapi")}
 
 

@@ -54,6 +54,14 @@ def initialize(module_name: str) -> List[TracingPlugin]:
     return [register(cls) for cls in plugins_in(importlib.import_module(module_name))]
 
 
+def configure(module_name: str) -> None:
+    """Register the plugins' ``ddtrace.config`` entries: done when their library is patched, not before, as
+    ddtrace does (an integration default service known too early changes other spans' ``_dd.svc_src``)."""
+    for cls in plugins_in(importlib.import_module(module_name)):
+        if cls in _plugins:
+            _plugins[cls].integration_config  # noqa: B018
+
+
 def shutdown(module_name: str) -> None:
     for cls in plugins_in(importlib.import_module(module_name)):
         unregister(cls)

@@ -35,4 +35,4 @@ ALLOWED = {
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_v2_matches_ddtrace(variant):
-    assert_parity(WORKLOAD, variant, VARIANTS[variant], ALLOWED, min_queries=8)
+    assert_parity(WORKLOAD, variant, VARIANTS[variant], ALLOWED, min_spans=8)

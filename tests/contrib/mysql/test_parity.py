@@ -41,4 +41,4 @@ ALLOWED = {
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_v2_matches_ddtrace(variant):
-    assert_parity(WORKLOAD, variant, VARIANTS[variant], ALLOWED, min_queries=20)
+    assert_parity(WORKLOAD, variant, VARIANTS[variant], ALLOWED, min_spans=20)

@@ -121,6 +121,13 @@ class DatabasePlugin(StoragePlugin):
         return mode == "dynamic_service" or (mode == "service" and bool(dd.dbm_config.inject_sql_basehash))
 
 
+class DbApiPlugin(DatabasePlugin):
+    """Spans as ddtrace's DB-API layer makes them: the service is named at start, its source left to the tracer."""
+
+    service_at_start = True
+    tracer_service_source = True
+
+
 class DatabaseConnectPlugin(DatabasePlugin):
     """Opening a connection, only with the integration's ``trace_connect``; named after the connect function."""
 

@@ -40,10 +40,12 @@ class DatabaseContext:
 @dataclass(**_slots)
 class HTTPClientContext:
     method: str
-    url: str
+    url: str  # scheme://host[:port]/path[?query], never userinfo; the plugin obfuscates the query
     target_host: Optional[str] = None
     target_port: Optional[int] = None
+    # The request headers as sent (the publisher updates them once propagation headers are merged in).
     headers: Mapping[str, str] = field(default_factory=dict)
+    query: Optional[str] = None
     # Called with the propagation headers; the publisher merges them into a copy of the request headers.
     inject_headers: Optional[Callable[[Dict[str, str]], None]] = None
     tags: Dict[str, Any] = field(default_factory=dict)
@@ -53,6 +55,7 @@ class HTTPClientContext:
 class HTTPClientResponseContext:
     status_code: Optional[int]
     headers: Mapping[str, str] = field(default_factory=dict)
+    status_msg: Optional[str] = None
 
 
 @dataclass(**_slots)

@@ -23,9 +23,11 @@ class TracingPlugin:
     kind: ClassVar[Optional[str]] = None
     type: ClassVar[Optional[str]] = None
     measured: ClassVar[bool] = False
-    # ddtrace's DB-API integrations hand the service to the tracer at start, which then decides the
-    # ``version`` tag (none) and ``_dd.svc_src`` itself; most others rename the span afterwards.
+    # The tracer tags ``version`` from the service a span starts with: some ddtrace integrations name
+    # their service at start, others rename the span afterwards. ddtrace's DB-API layer also leaves
+    # ``_dd.svc_src`` to the tracer (``tracer_service_source``).
     service_at_start: ClassVar[bool] = False
+    tracer_service_source: ClassVar[bool] = False
     # Registered with ddtrace's config the first time a plugin of this package starts.
     config_defaults: ClassVar[Dict[str, Any]] = {}
 
@@ -42,12 +44,12 @@ class TracingPlugin:
 
     @property
     def integration_config(self) -> Any:
-        if self._config is None:
+        if self._config is None:  # registered when the library is patched, as ddtrace registers its own
             self._config = dd.integration_config(self.package, self.config_defaults)
+            self._component = self._config.integration_name
         return self._config
 
     def register(self) -> None:
-        self._component = self.integration_config.integration_name
         dd.core.on(f"context.started.{self.event_name}", self._started, self._listener_name)
         dd.core.on(f"context.ended.{self.event_name}", self._ended, self._listener_name)
         self.enabled = True
@@ -105,9 +107,9 @@ class TracingPlugin:
         service: Any = options.pop("service", None) or self.service(pin)
         parent = options.pop("child_of", None) or dd.tracer.context_provider.active()
         if self.service_at_start:
-            span = dd.tracer.start_span(name, child_of=parent, activate=True, service=service, **options)
-        else:
-            span = dd.tracer.start_span(name, child_of=parent, activate=True, **options)
+            options["service"] = service
+        span = dd.tracer.start_span(name, child_of=parent, activate=True, **options)
+        if not self.tracer_service_source:
             dd.set_service_and_source(span, service, config)
         dd.set_attribute(span, dd.COMPONENT, self._component)
         if self.kind:

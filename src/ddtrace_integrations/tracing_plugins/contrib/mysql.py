@@ -3,16 +3,15 @@
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.database import DatabaseConnectionPlugin
 from ddtrace_integrations.tracing_plugins.base.database import DatabaseFetchPlugin
-from ddtrace_integrations.tracing_plugins.base.database import DatabasePlugin
+from ddtrace_integrations.tracing_plugins.base.database import DbApiPlugin
 from ddtrace_integrations.tracing_plugins.base.database import dbapi_settings
 
 
-class MySQLPlugin(DatabasePlugin):
+class MySQLPlugin(DbApiPlugin):
     package = "mysql"
     operation = "execute"
     system = "mysql"
     query_name = "mysql.query"
-    service_at_start = True
     config_defaults = {"_default_service": dd.schematize_service_name("mysql"), **dbapi_settings("mysql")}
 
 

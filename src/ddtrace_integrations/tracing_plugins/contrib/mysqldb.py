@@ -4,16 +4,15 @@ from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.database import DatabaseConnectionPlugin
 from ddtrace_integrations.tracing_plugins.base.database import DatabaseConnectPlugin
 from ddtrace_integrations.tracing_plugins.base.database import DatabaseFetchPlugin
-from ddtrace_integrations.tracing_plugins.base.database import DatabasePlugin
+from ddtrace_integrations.tracing_plugins.base.database import DbApiPlugin
 from ddtrace_integrations.tracing_plugins.base.database import dbapi_settings
 
 
-class MySQLdbPlugin(DatabasePlugin):
+class MySQLdbPlugin(DbApiPlugin):
     package = "mysqldb"
     operation = "execute"
     system = "mysql"
     query_name = "mysql.query"
-    service_at_start = True
     config_defaults = {"_default_service": dd.schematize_service_name("mysql"), **dbapi_settings("mysqldb")}
 
 
@@ -26,4 +25,5 @@ class MySQLdbConnectionPlugin(DatabaseConnectionPlugin, MySQLdbPlugin):
 
 
 class MySQLdbConnectPlugin(DatabaseConnectPlugin, MySQLdbPlugin):
-    service_at_start = False
+    service_at_start = False  # ddtrace's mysqldb connect span is renamed after it starts
+    tracer_service_source = False

@@ -7,17 +7,16 @@ from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.database import DatabaseConnectionPlugin
 from ddtrace_integrations.tracing_plugins.base.database import DatabaseConnectPlugin
 from ddtrace_integrations.tracing_plugins.base.database import DatabaseFetchPlugin
-from ddtrace_integrations.tracing_plugins.base.database import DatabasePlugin
+from ddtrace_integrations.tracing_plugins.base.database import DbApiPlugin
 from ddtrace_integrations.tracing_plugins.base.database import dbapi_settings
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 
 
-class PsycopgPlugin(DatabasePlugin):
+class PsycopgPlugin(DbApiPlugin):
     package = "psycopg"
     operation = "execute"
     system = "postgresql"
     query_name = "postgres.query"
-    service_at_start = True
     config_defaults = {"_default_service": dd.schematize_service_name("postgres"), **dbapi_settings("psycopg")}
 
     def resource(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> Any:

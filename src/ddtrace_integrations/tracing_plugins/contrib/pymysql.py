@@ -3,16 +3,15 @@
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.database import DatabaseConnectionPlugin
 from ddtrace_integrations.tracing_plugins.base.database import DatabaseFetchPlugin
-from ddtrace_integrations.tracing_plugins.base.database import DatabasePlugin
+from ddtrace_integrations.tracing_plugins.base.database import DbApiPlugin
 from ddtrace_integrations.tracing_plugins.base.database import dbapi_settings
 
 
-class PyMySQLPlugin(DatabasePlugin):
+class PyMySQLPlugin(DbApiPlugin):
     package = "pymysql"
     operation = "execute"
     system = "mysql"
     query_name = "pymysql.query"
-    service_at_start = True
     config_defaults = {"_default_service": dd.schematize_service_name("pymysql"), **dbapi_settings("pymysql")}
 
 

@@ -1,0 +1,76 @@
+"""A real loopback HTTP server for the HTTP client tests and workloads (no mocks, no mock transports).
+
+Routes: /status/<code>, /headers (the request headers as JSON), /redirect (302 to /status/200),
+/digest (HTTP digest auth: 401 with a challenge until an Authorization header comes), /slow (2 s),
+/stream (a chunked body of ten lines).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+from typing import Tuple
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _reply(self, status: int, body: bytes = b"ok", headers: Tuple[Tuple[str, str], ...] = ()) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Served-By", "loopback")
+        for key, value in headers:
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path.startswith("/status/"):
+            self._reply(int(path.rsplit("/", 1)[1]))
+        elif path == "/headers":
+            self._reply(200, json.dumps({k.lower(): v for k, v in self.headers.items()}).encode())
+        elif path == "/redirect":
+            self._reply(302, b"", (("Location", "/status/200"),))
+        elif path == "/digest":
+            if self.headers.get("Authorization"):
+                self._reply(200)
+            else:
+                challenge = 'Digest realm="ddi", nonce="abc123", qop="auth", algorithm=MD5'
+                self._reply(401, b"", (("WWW-Authenticate", challenge),))
+        elif path == "/slow":
+            time.sleep(2)
+            self._reply(200)
+        elif path == "/stream":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(10):
+                line = f"line {i}\n".encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self._reply(404, b"not found")
+
+    do_POST = do_GET
+
+
+def serve(port: int = 0) -> Tuple[ThreadingHTTPServer, str]:
+    """Start the server on 127.0.0.1 (a free port unless given); returns it and its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def free_port() -> int:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    port = server.server_address[1]
+    server.server_close()
+    return port
