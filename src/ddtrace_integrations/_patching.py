@@ -57,6 +57,7 @@ BUILTIN: Dict[str, Integration] = {
         _builtin("pymysql", ("pymysql",), "pymysql"),
         _builtin("mysqldb", ("MySQLdb",), "mysqldb"),
         _builtin("httpx", ("httpx",), "httpx"),
+        _builtin("aiohttp", ("aiohttp",), "aiohttp"),
     )
 }
 
