@@ -22,6 +22,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _reply(self, status: int, body: bytes = b"ok", headers: Tuple[Tuple[str, str], ...] = ()) -> None:
+        if status in (204, 304):
+            body = b""  # these responses never carry a body
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Served-By", "loopback")
@@ -35,7 +37,10 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/status/"):
             self._reply(int(path.rsplit("/", 1)[1]))
         elif path == "/headers":
-            self._reply(200, json.dumps({k.lower(): v for k, v in self.headers.items()}).encode())
+            seen: dict = {}
+            for key, value in self.headers.items():  # repeated headers are joined, as a proxy would
+                seen[key.lower()] = f"{seen[key.lower()]}, {value}" if key.lower() in seen else value
+            self._reply(200, json.dumps(seen).encode(), (("Content-Type", "application/json"),))
         elif path == "/redirect":
             self._reply(302, b"", (("Location", "/status/200"),))
         elif path == "/digest":
