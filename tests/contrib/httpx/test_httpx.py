@@ -8,17 +8,9 @@ import httpx
 import pytest
 from ddtrace.trace import tracer
 from helpers import assert_span
-from http_server import serve
 
 import ddtrace_integrations
 from ddtrace_integrations import _ddtrace as dd
-
-
-@pytest.fixture(scope="module")
-def base():
-    server, url = serve()
-    yield url
-    server.shutdown()
 
 
 @pytest.fixture
