@@ -58,6 +58,7 @@ BUILTIN: Dict[str, Integration] = {
         _builtin("mysqldb", ("MySQLdb",), "mysqldb"),
         _builtin("httpx", ("httpx",), "httpx"),
         _builtin("aiohttp", ("aiohttp",), "aiohttp"),
+        _builtin("flask", ("flask",), "flask"),
     )
 }
 

@@ -7,6 +7,7 @@ listens the wrapper costs one ``has_listeners`` check and calls straight through
 
 from __future__ import annotations
 
+import inspect
 from contextvars import ContextVar
 from types import ModuleType
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Tuple
 import wrapt
 
 from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations.tracing_plugins.base.events import InternalContext
 
 log = dd.get_logger(__name__)
 
@@ -42,13 +44,15 @@ class Event:
     ``build(instance, args, kwargs)`` returns the context items (typed contexts) or None to skip;
     ``rewrite(ctx, args, kwargs)`` returns the arguments to call with after the plugins ran;
     ``done(ctx, result)`` records what the call returned (``result`` is None when it raised).
+    ``deferred_end``: the context's end is dispatched later, by ``dispatch_ended_event`` (a WSGI response
+    ends when the server closes it, after the call returned).
     ``exclusive(instance)`` names the object a call holds while it runs (e.g. its connection): exclusive
     calls nested on the same object publish nothing, so a driver's ``callproc`` or ``executemany``
     running its own ``execute`` stays one span.
     Each runs guarded: a failure logs at debug level and the call proceeds untraced or unchanged.
     """
 
-    __slots__ = ("build", "done", "exclusive", "name", "pin_source", "rewrite", "started")
+    __slots__ = ("build", "deferred_end", "done", "exclusive", "name", "pin_source", "rewrite", "started")
 
     def __init__(
         self,
@@ -59,8 +63,10 @@ class Event:
         rewrite: Optional[Rewrite] = None,
         done: Optional[Done] = None,
         exclusive: Optional[Callable[[Any], Any]] = None,
+        deferred_end: bool = False,
     ) -> None:
         self.name = name
+        self.deferred_end = deferred_end
         self.started = f"context.started.{name}"
         self.build = build
         self.pin_source = pin_source
@@ -78,7 +84,15 @@ class Event:
             if items is None:
                 return None, None
             pin = find_pin(instance, self.pin_source)
-            ctx = dd.core.context_with_data(self.name, pin=pin, instance=instance, args=args, kwargs=kwargs, **items)
+            ctx = dd.core.context_with_data(
+                self.name,
+                dispatch_end_event=not self.deferred_end,
+                pin=pin,
+                instance=instance,
+                args=args,
+                kwargs=kwargs,
+                **items,
+            )
             return ctx, held
         except Exception:
             log.debug("%s: not traced, the call's data could not be read", self.name, exc_info=True)
@@ -205,6 +219,42 @@ async def _aiterate(
                 yield item
         finally:
             event.finish(ctx, count)
+
+
+def function_name(fn: Any) -> str:
+    """``module.name``: the span name ddtrace gives a traced user function (a view, a hook, a receiver)."""
+    name = getattr(fn, "__name__", type(fn).__name__)
+    module = getattr(fn, "__module__", None)
+    return f"{module}.{name}" if module else name
+
+
+def internal_event(
+    package: str,
+    name: str,
+    *,
+    pin_source: Any,
+    resource: Optional[str] = None,
+    span_type: Optional[str] = None,
+    ignored: Tuple[type, ...] = (),
+    tags: Optional[Dict[str, Any]] = None,
+    inherit_service: bool = False,
+) -> Event:
+    """``{package}.internal``: a span named ``name`` for work inside a framework (see InternalPlugin)."""
+
+    def build(instance: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+        return {
+            "internal_context": InternalContext(name, resource, span_type, ignored, dict(tags or {}), inherit_service)
+        }
+
+    return Event(f"{package}.internal", build, pin_source=pin_source)
+
+
+def traced_function(fn: Callable, event: Event) -> Any:
+    """``fn`` itself traced (a user's view or hook), keeping its name, signature and attributes."""
+    if isinstance(fn, wrapt.FunctionWrapper):
+        return fn
+    wrapper = traced_async(event) if inspect.iscoroutinefunction(fn) else traced(event)
+    return wrapt.FunctionWrapper(fn, wrapper)
 
 
 def replace_argument(args: Args, kwargs: Kwargs, position: int, keyword: str, value: Any) -> Tuple[Args, Kwargs]:

@@ -69,10 +69,21 @@ ROUTES = {"/users/1": "/users/<int:uid>"}
 
 
 def handle(method: str, path: str, headers: Dict[str, str]) -> Tuple[int, Dict[str, str]]:
-    """A 'server': 200 for a known route, 404 otherwise, 500 for /boom."""
+    """A 'server': 200 for a known route, 404 otherwise, 500 for /boom; renders a page for /users/<uid>."""
     if path == "/boom":
         return 500, {}
+    if path in ROUTES:
+        render("user.html")
     return (200 if path in ROUTES else 404), {"content-type": "text/plain"}
+
+
+def render(template: str) -> str:
+    """Work inside a request: a missing template raises LookupError, which the 'framework' turns into a 404."""
+    if template.startswith("missing"):
+        raise LookupError(template)
+    if template.startswith("broken"):
+        raise ValueError(template)
+    return f"<p>{template}</p>"
 
 
 def fetch(method: str, url: str, headers: Optional[Dict[str, str]] = None) -> int:

@@ -2,6 +2,7 @@
 
 from ddtrace_integrations.tracing_plugins.base.consumer import ConsumerPlugin
 from ddtrace_integrations.tracing_plugins.base.database import DatabasePlugin
+from ddtrace_integrations.tracing_plugins.base.internal import InternalPlugin
 from ddtrace_integrations.tracing_plugins.base.producer import ProducerPlugin
 from ddtrace_integrations.tracing_plugins.base.router import RouterPlugin
 
@@ -32,3 +33,7 @@ class FakeReceivePlugin(ConsumerPlugin):
 class FakeRequestPlugin(RouterPlugin):
     package = "fakelib"
     operation = "request"
+
+
+class FakeInternalPlugin(InternalPlugin):
+    package = "fakelib"

@@ -12,6 +12,7 @@ from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import internal_event
 from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.publisher import traced_async
@@ -82,6 +83,7 @@ def _request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
     web = WebContext(method, f"http://fake.local{path}", path, route=route, headers=headers)
     if route:
         web.path_params = {"uid": int(path.rsplit("/", 1)[1])}
+        web.tags["fakelib.view_args.uid"] = web.path_params["uid"]
     return {"web_context": web}
 
 
@@ -103,6 +105,9 @@ def patch(fakelib: ModuleType) -> None:
     receive = Event("fakelib.receive", _receive, pin_source=fakelib, done=_received)
     publisher.wrap(fakelib.Broker, "receive", traced(receive))
     publisher.wrap(fakelib, "handle", traced(Event("fakelib.request", _request, pin_source=fakelib, done=_responded)))
+    handled = (LookupError,)
+    render = internal_event("fakelib", "fakelib.render", pin_source=fakelib, span_type="template", ignored=handled)
+    publisher.wrap(fakelib, "render", traced(render))
 
 
 def unpatch(fakelib: ModuleType) -> None:

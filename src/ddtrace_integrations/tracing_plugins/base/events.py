@@ -61,12 +61,18 @@ class HTTPClientResponseContext:
 @dataclass(**_slots)
 class WebContext:
     method: str
-    url: str
+    url: str  # scheme://host[:port]/path, without the query
     path: str
+    # Set by the publisher once the framework matched the request (often after the span started).
     route: Optional[str] = None
     headers: Mapping[str, str] = field(default_factory=dict)
-    query_params: Mapping[str, str] = field(default_factory=dict)
+    query: Any = None  # the raw query string (str or bytes, as the framework has it); the plugin obfuscates it
+    query_params: Mapping[str, Any] = field(default_factory=dict)
     path_params: Mapping[str, Any] = field(default_factory=dict)
+    peer_ip: Optional[str] = None
+    cookies: Mapping[str, str] = field(default_factory=dict)
+    # Names the request span's resource ("GET /users/<int:uid>") where the framework has its own rule.
+    resource: Optional[str] = None
     tags: Dict[str, Any] = field(default_factory=dict)
 
 
@@ -74,6 +80,20 @@ class WebContext:
 class WebResponseContext:
     status_code: Optional[int]
     headers: Mapping[str, str] = field(default_factory=dict)
+    status_msg: Optional[str] = None
+
+
+@dataclass(**_slots)
+class InternalContext:
+    """A span for work inside a framework (a hook, a view, a template): its name says what it is."""
+
+    name: str
+    resource: Optional[str] = None
+    span_type: Optional[str] = None
+    # Exceptions the framework turns into responses (e.g. NotFound) that do not make this span an error.
+    ignored: Tuple[type, ...] = ()
+    tags: Dict[str, Any] = field(default_factory=dict)
+    inherit_service: bool = False  # the span takes its parent's service (e.g. a template render)
 
 
 @dataclass(**_slots)

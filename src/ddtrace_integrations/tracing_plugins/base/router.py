@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.events import WebContext
@@ -9,44 +11,58 @@ from ddtrace_integrations.tracing_plugins.base.events import WebResponseContext
 from ddtrace_integrations.tracing_plugins.base.server import ServerPlugin
 from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 
+WEB = "web_context"
+RESPONSE = "web_response"
+
 
 class RouterPlugin(ServerPlugin):
+    service_at_start = True
+
     def operation_name(self) -> str:
         return dd.schematize_url_operation(
             f"{self.package}.request", protocol="http", direction=dd.SpanDirection.INBOUND
         )
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
-        web: WebContext = ctx.get_item("web_context")
-        span = self.start_inbound_span(ctx, self.operation_name(), web.headers, resource=self.resource(web))
+        web: WebContext = ctx.get_item(WEB)
+        span = self.start_inbound_span(ctx, self.operation_name(), web.headers, resource=f"{web.method} {web.path}")
         if span is None:
             return
+        if web.tags:
+            span.set_tags(web.tags)
         dd.set_http_meta(
             span,
             self.integration_config,
             method=web.method,
             url=web.url,
-            route=web.route,
+            query=web.query,
+            parsed_query=web.query_params,
             request_headers=web.headers,
+            request_cookies=dict(web.cookies),
+            peer_ip=web.peer_ip,
         )
-        if web.tags:
-            span.set_tags(web.tags)
 
-    def resource(self, web: WebContext) -> str:
-        return f"{web.method} {web.route or web.path}"
+    def resource(self, web: WebContext) -> Optional[str]:
+        return web.resource or (f"{web.method} {web.route}" if web.route else None)
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+        """Route and response: frameworks know them only after the request span started."""
         span = ctx.get_item(SPAN)
-        web: WebContext = ctx.get_item("web_context")
-        response: WebResponseContext = ctx.get_item("web_response")
         if span is not None:
-            if web.route:  # frameworks often match the route only after the request started
-                span.resource = self.resource(web)
-                dd.set_attribute(span, "http.route", web.route)
-            for name, value in web.path_params.items():
-                span.set_tag(f"{self.package}.view_args.{name}", value)
-            if response is not None:
-                dd.set_http_meta(
-                    span, self.integration_config, status_code=response.status_code, response_headers=response.headers
-                )
+            web: WebContext = ctx.get_item(WEB)
+            response: Optional[WebResponseContext] = ctx.get_item(RESPONSE)
+            resource = self.resource(web)
+            if resource:
+                span.resource = resource
+            if web.tags:
+                span.set_tags(web.tags)
+            dd.set_http_meta(
+                span,
+                self.integration_config,
+                status_code=response.status_code if response else None,
+                status_msg=response.status_msg if response else None,
+                response_headers=response.headers if response else None,
+                request_path_params=web.path_params,
+                route=web.route,
+            )
         super().on_finish(ctx, exc_info)

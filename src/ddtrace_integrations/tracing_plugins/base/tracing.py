@@ -104,7 +104,8 @@ class TracingPlugin:
             return None
         config = self.integration_config
         options.setdefault("span_type", self.type)
-        service: Any = options.pop("service", None) or self.service(pin)
+        inherit = options.pop("inherit_service", False)  # a part of its parent's work, under its service
+        service: Any = None if inherit else options.pop("service", None) or self.service(pin)
         parent = options.pop("child_of", None) or dd.tracer.context_provider.active()
         if self.service_at_start:
             options["service"] = service

@@ -1,0 +1,168 @@
+"""Flask publisher: ``flask.request`` for each WSGI exchange, ending when the server closes the response
+(streamed bodies included), and ``flask.internal`` for the framework's steps, hooks and views inside it.
+
+Methods are wrapped in place on ``Flask``/``Blueprint``; hooks, views and error handlers when registered.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+from typing import Callable
+from typing import Dict
+from typing import Iterator
+from typing import Tuple
+
+from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations import web
+from ddtrace_integrations.publisher import Args
+from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import Publisher
+from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import function_name
+from ddtrace_integrations.publisher import internal_event
+from ddtrace_integrations.publisher import replace_argument
+from ddtrace_integrations.publisher import traced
+from ddtrace_integrations.publisher import traced_function
+from ddtrace_integrations.tracing_plugins.base.events import WebContext
+
+supported_versions = {"flask": ">=2.0"}
+publisher = Publisher("flask")
+
+STEPS: Tuple[str, ...] = ("process_response", "handle_exception", "handle_http_exception")
+STEPS += ("handle_user_exception", "do_teardown_request", "do_teardown_appcontext", "send_static_file")
+SIGNALS: Tuple[str, ...] = ("request_started", "request_finished", "request_tearing_down", "got_request_exception")
+SIGNALS += ("template_rendered", "before_render_template", "message_flashed")
+SIGNALS += ("appcontext_tearing_down", "appcontext_pushed", "appcontext_popped")
+APP_HOOKS = ("before_request", "after_request", "teardown_request", "teardown_appcontext")
+BLUEPRINT_HOOKS = (*APP_HOOKS[:3], "before_app_request", "after_app_request", "teardown_app_request")
+
+
+def patch(flask: ModuleType) -> None:
+    import werkzeug
+    from werkzeug.exceptions import NotFound
+
+    publisher.pin(flask)
+    version = {"flask.version": _version(flask)}
+
+    def request(environ: Dict[str, Any]) -> WebContext:
+        req: Any = werkzeug.Request(environ)
+        return WebContext(
+            req.method,
+            req.base_url,
+            req.path,
+            headers=req.headers,
+            query=req.query_string,
+            query_params=req.args,
+            peer_ip=req.remote_addr,
+            cookies=req.cookies,
+            tags=dict(version),
+        )
+
+    def event(name: str, **options: Any) -> Any:
+        return internal_event("flask", name, pin_source=flask, **options)
+
+    def matched(status: str) -> None:
+        web.route_matched(_route(flask.request, status))
+
+    wsgi = web.WsgiEvents("flask", pin_source=flask, request=request, on_start_response=matched)
+    publisher.wrap(flask.Flask, "wsgi_app", wsgi.traced_app)
+    for step in ("preprocess_request", "dispatch_request"):
+        publisher.wrap(flask.Flask, step, _matching(flask, traced(event(f"flask.{step}", ignored=(NotFound,)))))
+    for step in STEPS:
+        publisher.wrap(flask.Flask, step, traced(event(f"flask.{step}")))
+    publisher.wrap(flask, "send_file", traced(event("flask.send_file")))
+    publisher.wrap(flask, "jsonify", traced(event("flask.jsonify")))
+    for name in ("render_template", "render_template_string"):
+        publisher.wrap(flask, name, traced(event(f"flask.{name}", span_type="template", inherit_service=True)))
+    publisher.wrap(flask.templating, "_render", _named_template(flask))
+
+    def hook(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        fn = argument(args, kwargs, 0, "f")
+        args, kwargs = replace_argument(args, kwargs, 0, "f", traced_function(fn, event(function_name(fn))))
+        return wrapped(*args, **kwargs)
+
+    for cls, hooks in ((flask.Flask, APP_HOOKS), (flask.Blueprint, BLUEPRINT_HOOKS)):
+        for name in hooks:
+            publisher.wrap(cls, name, hook)
+    publisher.wrap(flask, "after_this_request", hook)
+
+    def error_handler(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        fn = argument(args, kwargs, 1, "f")
+        args, kwargs = replace_argument(args, kwargs, 1, "f", traced_function(fn, event(function_name(fn))))
+        return wrapped(*args, **kwargs)
+
+    publisher.wrap(flask.Flask, "register_error_handler", error_handler)
+
+    def add_url_rule(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        view = argument(args, kwargs, 2, "view_func")
+        if view is not None:
+            dd.register_entrypoint(view)
+            rule, endpoint = argument(args, kwargs, 0, "rule"), argument(args, kwargs, 1, "endpoint")
+            traced_view = traced_function(view, event(endpoint or function_name(view), resource=rule))
+            args, kwargs = replace_argument(args, kwargs, 2, "view_func", traced_view)
+        return wrapped(*args, **kwargs)
+
+    publisher.wrap(flask.Flask, "add_url_rule", add_url_rule)
+
+    def receivers(signal: str) -> Callable:
+        def traced_receivers(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Iterator:
+            traced_signals = dd.integration_setting("flask", "trace_signals") is not False
+            for receiver in wrapped(*args, **kwargs):
+                tags = {"flask.signal": signal}
+                yield (
+                    traced_function(receiver, event(function_name(receiver), tags=tags)) if traced_signals else receiver
+                )
+
+        return traced_receivers
+
+    for signal in SIGNALS:
+        publisher.wrap(getattr(flask, signal), "receivers_for", receivers(signal))
+
+
+def unpatch(flask: ModuleType) -> None:
+    publisher.unwrap_all()
+
+
+def _version(flask: ModuleType) -> str:
+    from importlib.metadata import version
+
+    return version("flask")
+
+
+def _route(request: Any, status: str = "") -> web.Route:
+    """What the matched URL rule says about the request, in ddtrace's tags."""
+    route = web.Route()
+    endpoint, rule = request.endpoint, request.url_rule and request.url_rule.rule
+    if endpoint:
+        route.resource = f"{request.method} {endpoint}"
+        route.tags["flask.endpoint"] = endpoint
+    if rule:
+        route.resource, route.path = f"{request.method} {rule}", rule
+        route.tags["flask.url_rule"] = rule
+    if not route.resource and status:
+        route.resource = f"{request.method} {status.split(' ', 1)[0]}"
+    for name, value in (request.view_args or {}).items():
+        route.tags[f"flask.view_args.{name}"] = value
+    route.params = request.view_args or {}
+    return route
+
+
+def _matching(flask: ModuleType, wrapper: Callable) -> Callable:
+    """``preprocess_request``/``dispatch_request``: the route is known here; ddtrace tags it on the
+    request span and on the span running at that point (the application span)."""
+
+    def matching(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        web.route_matched(_route(flask.request), current_span_too=True)
+        return wrapper(wrapped, instance, args, kwargs)
+
+    return matching
+
+
+def _named_template(flask: ModuleType) -> Callable:
+    def render(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        template = argument(args, kwargs, 1, "template")
+        web.name_current(getattr(template, "name", None) or "<memory>", "flask.template_name")
+        return wrapped(*args, **kwargs)
+
+    return render

@@ -1,0 +1,47 @@
+"""InternalPlugin: one plugin kind for every span a framework makes inside a request (hooks, views, templates).
+
+The publisher names the span in an ``InternalContext``, so a framework needs one such plugin, not a class
+per span name. It may update the context's resource and tags while the span runs (e.g. once a route matched).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
+from ddtrace_integrations.tracing_plugins.base.events import InternalContext
+from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
+from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
+
+INTERNAL = "internal_context"
+_NO_EXC: ExcInfo = (None, None, None)
+
+
+class InternalPlugin(TracingPlugin):
+    operation: ClassVar[str] = "internal"
+    service_at_start = True
+
+    def on_start(self, ctx: dd.ExecutionContext) -> None:
+        internal: InternalContext = ctx.get_item(INTERNAL)
+        span = self.start_span(
+            ctx,
+            internal.name,
+            resource=internal.resource,
+            span_type=internal.span_type,
+            inherit_service=internal.inherit_service,
+        )
+        if span is not None and internal.tags:
+            span.set_tags(internal.tags)
+
+    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+        internal: InternalContext = ctx.get_item(INTERNAL)
+        span = ctx.get_item(SPAN)
+        if span is not None:
+            if internal.resource:
+                span.resource = internal.resource
+            if internal.tags:
+                span.set_tags(internal.tags)
+        if internal.ignored and isinstance(exc_info[1], internal.ignored):
+            exc_info = _NO_EXC
+        super().on_finish(ctx, exc_info)

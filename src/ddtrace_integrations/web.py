@@ -1,0 +1,186 @@
+"""The publisher side of web frameworks, written once: a WSGI exchange as ``{package}.request``.
+
+The request context opens when the application is called and ends when the server closes the response
+iterable, so streamed bodies count. Inside it, ``{package}.internal`` contexts cover the application call
+and the response body (``<package>.application``, ``<package>.response``), as in ddtrace's WSGI layer.
+Frameworks report their matched route through ``route_matched`` while the application runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from contextvars import ContextVar
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Callable
+from typing import Dict
+from typing import Iterable
+from typing import Iterator
+from typing import List
+from typing import Mapping
+from typing import Optional
+
+from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations.publisher import Args
+from ddtrace_integrations.publisher import Event
+from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import internal_event
+from ddtrace_integrations.tracing_plugins.base.events import InternalContext
+from ddtrace_integrations.tracing_plugins.base.events import WebContext
+from ddtrace_integrations.tracing_plugins.base.events import WebResponseContext
+
+log = dd.get_logger(__name__)
+
+
+@dataclass
+class Route:
+    """What a framework learned when it matched the request."""
+
+    resource: Optional[str] = None
+    path: Optional[str] = None  # the route template, e.g. "/users/<int:uid>"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    tags: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Exchange:
+    request: dd.ExecutionContext
+    application: Optional[InternalContext]
+
+
+_exchange: ContextVar[Optional[_Exchange]] = ContextVar("ddtrace_integrations_web_exchange", default=None)
+
+
+def route_matched(route: Route, current_span_too: bool = False) -> None:
+    """Apply ``route`` to the running request (and, for ddtrace's parity, to the application span)."""
+    exchange = _exchange.get()
+    if exchange is None:
+        return
+    web: WebContext = exchange.request.get_item("web_context")
+    if route.resource:
+        web.resource = route.resource
+    if route.path:
+        web.route = route.path
+    web.path_params = route.params
+    web.tags.update(route.tags)
+    if current_span_too and exchange.application is not None:
+        app = exchange.application
+        app.resource = route.resource or app.resource
+        app.tags.update(route.tags)
+
+
+def name_current(name: str, tag: str) -> None:
+    """Give the running internal span (e.g. a template render) a resource and a tag."""
+    internal: Optional[InternalContext] = dd.core.get_item("internal_context")
+    if internal is not None:
+        internal.resource = name
+        internal.tags[tag] = name
+
+
+class WsgiEvents:
+    """``traced_app`` wraps a framework's WSGI application callable (e.g. ``Flask.wsgi_app``)."""
+
+    def __init__(
+        self,
+        package: str,
+        *,
+        pin_source: Any,
+        request: Callable[[Dict[str, Any]], WebContext],
+        on_start_response: Callable[[str], None],
+    ) -> None:
+        self.on_start_response = on_start_response
+        self.request = Event(
+            f"{package}.request",
+            lambda _, args, kwargs: {"web_context": request(argument(args, kwargs, 0, "environ"))},
+            pin_source=pin_source,
+            deferred_end=True,
+        )
+        self.application = internal_event(package, f"{package}.application", pin_source=pin_source)
+        self.response = internal_event(package, f"{package}.response", pin_source=pin_source)
+        self.response.deferred_end = True
+
+    def traced_app(self, wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        if not dd.core.has_listeners(self.request.started):
+            return wrapped(*args, **kwargs)
+        request, _ = self.request.context(instance, args, kwargs)
+        if request is None:
+            return wrapped(*args, **kwargs)
+        environ, start_response = argument(args, kwargs, 0, "environ"), argument(args, kwargs, 1, "start_response")
+        with request:
+            application, _ = self.application.context(instance, args, kwargs)
+            app = application.get_item("internal_context") if application is not None else None
+            token = _exchange.set(_Exchange(request, app))
+            try:
+                with application or nullcontext():
+                    result = wrapped(environ, self._start_response(request, start_response))
+            except BaseException:
+                request.dispatch_ended_event(*sys.exc_info())
+                raise
+            finally:
+                _exchange.reset(token)
+        response, _ = self.response.context(instance, args, kwargs)
+        if response is not None:
+            with response:
+                pass
+        return _ClosingIterable(result, [c for c in (response, request) if c is not None])
+
+    def _start_response(self, request: dd.ExecutionContext, start_response: Callable) -> Callable:
+        def traced_start_response(status: str, headers: List[Any], *exc_info: Any) -> Any:
+            try:
+                self.on_start_response(status)
+                code = int(status.split(" ", 1)[0])
+                request.set_item("web_response", WebResponseContext(code, _Headers(headers)))
+            except Exception:
+                log.debug("the response status could not be read", exc_info=True)
+            return start_response(status, headers, *exc_info)
+
+        return traced_start_response
+
+
+class _Headers(Dict[str, str]):
+    """WSGI response headers (a list of pairs) as the lower-cased mapping header tags read."""
+
+    def __init__(self, pairs: Iterable[Any]) -> None:
+        super().__init__((str(k).lower(), str(v)) for k, v in pairs)
+
+
+class _ClosingIterable:
+    """The application's response iterable; closing it (as WSGI servers must) ends the spans."""
+
+    def __init__(self, wrapped: Iterable, contexts: List[dd.ExecutionContext]) -> None:
+        self._wrapped = wrapped
+        self._contexts = contexts
+        self._iterator: Optional[Iterator] = None
+
+    def __iter__(self) -> Iterator:
+        self._iterator = iter(self._wrapped)
+        return self
+
+    def __next__(self) -> Any:
+        if self._iterator is None:
+            self._iterator = iter(self._wrapped)
+        try:
+            return next(self._iterator)
+        except StopIteration:
+            raise
+        except BaseException:
+            self._end(*sys.exc_info())
+            raise
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._wrapped, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._end(None, None, None)
+
+    def _end(self, *exc_info: Any) -> None:
+        while self._contexts:
+            self._contexts.pop(0).dispatch_ended_event(*exc_info)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wrapped, name)

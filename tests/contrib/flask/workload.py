@@ -1,0 +1,33 @@
+"""Requests to the Flask app served by Werkzeug's real server, run under ddtrace and under v2."""
+
+import http.client
+import os
+import threading
+
+from flask_app import app
+from werkzeug.serving import make_server
+
+# One request at a time: each response is closed (its spans finished) before the next request.
+server = make_server("127.0.0.1", int(os.environ["DDI_HTTP_PORT"]), app)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+
+REQUESTS = [
+    ("GET", "/", {}),
+    ("GET", "/users/42?token=s3cr3t&page=2", {"User-Agent": "ddi-workload"}),
+    ("POST", "/greet/ann", {}),
+    ("GET", "/nowhere", {}),
+    ("GET", "/boom", {}),
+    ("GET", "/forbidden", {}),
+    ("GET", "/teapot", {}),
+    ("GET", "/stream", {}),
+    ("GET", "/shop/items/kettle", {}),
+    ("GET", "/", {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"}),
+]
+
+for method, path, headers in REQUESTS:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request(method, path, headers=headers)
+    response = conn.getresponse()
+    print(method, path, response.status, len(response.read()))
+    conn.close()
+server.shutdown()
