@@ -89,6 +89,11 @@ def integration_config(name: str, defaults: Optional[Dict[str, Any]] = None) -> 
     return getattr(config, name)
 
 
+def registered_config(name: str) -> Any:
+    """``ddtrace.config.<name>`` if registered, else None (a dict lookup)."""
+    return config._integration_configs.get(name)
+
+
 def integration_setting(name: str, key: str) -> Any:
     """One setting of ``ddtrace.config.<name>`` read as a dict entry (attribute access is slow), None if absent."""
     integration = config._integration_configs.get(name)

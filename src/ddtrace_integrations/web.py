@@ -148,7 +148,8 @@ class _Headers(Dict[str, str]):
 
 
 class _ClosingIterable:
-    """The application's response iterable; closing it (as WSGI servers must) ends the spans."""
+    """The application's response iterable: the spans end when it is exhausted or closed (as WSGI servers
+    must close it), whichever comes first; an error while iterating belongs to the response span."""
 
     def __init__(self, wrapped: Iterable, contexts: List[dd.ExecutionContext]) -> None:
         self._wrapped = wrapped
@@ -156,15 +157,15 @@ class _ClosingIterable:
         self._iterator: Optional[Iterator] = None
 
     def __iter__(self) -> Iterator:
-        self._iterator = iter(self._wrapped)
         return self
 
     def __next__(self) -> Any:
-        if self._iterator is None:
-            self._iterator = iter(self._wrapped)
         try:
+            if self._iterator is None:
+                self._iterator = iter(self._wrapped)
             return next(self._iterator)
         except StopIteration:
+            self._end(None, None, None)
             raise
         except BaseException:
             self._end(*sys.exc_info())
@@ -179,8 +180,12 @@ class _ClosingIterable:
             self._end(None, None, None)
 
     def _end(self, *exc_info: Any) -> None:
-        while self._contexts:
-            self._contexts.pop(0).dispatch_ended_event(*exc_info)
+        for ctx in self._contexts:
+            ctx.dispatch_ended_event(*exc_info)
+            exc_info = (None, None, None)
+        self._contexts = []
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # no len() or other protocol the wrapped body may have: servers test for them
+            raise AttributeError(name)
         return getattr(self._wrapped, name)

@@ -35,7 +35,6 @@ class TracingPlugin:
         self.enabled = False
         self._started = self._on_started
         self._ended = self._on_ended
-        self._config: Any = None
         self._component = ""
 
     @property
@@ -44,10 +43,13 @@ class TracingPlugin:
 
     @property
     def integration_config(self) -> Any:
-        if self._config is None:  # registered when the library is patched, as ddtrace registers its own
-            self._config = dd.integration_config(self.package, self.config_defaults)
-            self._component = self._config.integration_name
-        return self._config
+        """Looked up on every use: ddtrace replaces the object whenever a module registers the name again."""
+        config = dd.registered_config(self.package)
+        if config is None:  # registered when the library is patched, as ddtrace registers its own
+            config = dd.integration_config(self.package, self.config_defaults)
+        if not self._component:
+            self._component = config.integration_name
+        return config
 
     def register(self) -> None:
         dd.core.on(f"context.started.{self.event_name}", self._started, self._listener_name)
