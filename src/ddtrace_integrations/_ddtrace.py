@@ -17,6 +17,7 @@ from ddtrace.constants import SPAN_KIND
 from ddtrace.contrib.internal.trace_utils import int_service
 from ddtrace.contrib.internal.trace_utils import set_http_meta
 from ddtrace.contrib.internal.trace_utils import set_service_and_source
+from ddtrace.ext.sql import normalize_vendor
 from ddtrace.internal import core
 from ddtrace.internal import process_tags
 from ddtrace.internal.constants import COMPONENT
@@ -59,6 +60,7 @@ __all__ = [
     "generate_sql_comment",
     "get_logger",
     "int_service",
+    "normalize_vendor",
     "peer_service_config",
     "schematize_database_operation",
     "schematize_messaging_operation",
@@ -115,6 +117,13 @@ def env_flag(var: str, default: bool = False) -> bool:
     from ddtrace.internal.settings import env
 
     return asbool(env.get(var, default))
+
+
+def env_text(var: str, default: str) -> str:
+    """A ``DD_*`` string setting read through ddtrace's settings sources."""
+    from ddtrace.internal.settings import env
+
+    return str(env.get(var, default))
 
 
 def enabled_by_env(name: str) -> Optional[bool]:

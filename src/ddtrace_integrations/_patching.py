@@ -59,6 +59,7 @@ BUILTIN: Dict[str, Integration] = {
         _builtin("httpx", ("httpx",), "httpx"),
         _builtin("aiohttp", ("aiohttp",), "aiohttp"),
         _builtin("flask", ("flask",), "flask"),
+        _builtin("django", ("django",), "django"),
     )
 }
 

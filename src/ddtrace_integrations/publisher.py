@@ -83,7 +83,7 @@ class Event:
             items = self.build(instance, args, kwargs)
             if items is None:
                 return None, None
-            pin = find_pin(instance, self.pin_source)
+            pin = items.pop("pin", None) or find_pin(instance, self.pin_source)  # build may name its own
             ctx = dd.core.context_with_data(
                 self.name,
                 dispatch_end_event=not self.deferred_end,
@@ -249,10 +249,14 @@ def internal_event(
     return Event(f"{package}.internal", build, pin_source=pin_source)
 
 
+def is_wrapped(obj: Any) -> bool:
+    """An object already behind a wrapt proxy (here, by ddtrace or by a library): every wrapt proxy type
+    (function wrappers, bound ones, object proxies; C or Python) defines ``__wrapped__`` on the type."""
+    return obj is not None and hasattr(type(obj), "__wrapped__")
+
+
 def traced_function(fn: Callable, event: Event) -> Any:
     """``fn`` itself traced (a user's view or hook), keeping its name, signature and attributes."""
-    if isinstance(fn, wrapt.FunctionWrapper):
-        return fn
     wrapper = traced_async(event) if inspect.iscoroutinefunction(fn) else traced(event)
     return wrapt.FunctionWrapper(fn, wrapper)
 

@@ -21,6 +21,7 @@ from typing import Iterator
 from typing import List
 from typing import Mapping
 from typing import Optional
+from typing import Tuple
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.publisher import Args
@@ -70,6 +71,12 @@ def route_matched(route: Route, current_span_too: bool = False) -> None:
         app = exchange.application
         app.resource = route.resource or app.resource
         app.tags.update(route.tags)
+
+
+def current_request() -> Optional[dd.ExecutionContext]:
+    """The request context of the exchange running here, if any (e.g. for a framework under ASGI)."""
+    exchange = _exchange.get()
+    return exchange.request if exchange is not None else None
 
 
 def name_current(name: str, tag: str) -> None:
@@ -138,6 +145,90 @@ class WsgiEvents:
             return start_response(status, headers, *exc_info)
 
         return traced_start_response
+
+
+class AsgiEvents:
+    """``traced_app(app)`` wraps an ASGI application: ``{package}.request`` for each HTTP exchange, ending once
+    the last body message is sent (streamed bodies included) or the application returns."""
+
+    def __init__(self, package: str, *, pin_source: Any) -> None:
+        self.request = Event(f"{package}.request", _asgi_request, pin_source=pin_source, deferred_end=True)
+
+    def traced_app(self, app: Any) -> Any:
+        return _TracedAsgiApp(app, self.request)
+
+
+class _TracedAsgiApp:
+    def __init__(self, app: Any, event: Event) -> None:
+        self._app = app
+        self._event = event
+
+    async def __call__(self, scope: Dict[str, Any], receive: Callable, send: Callable) -> Any:
+        if scope.get("type") != "http" or not dd.core.has_listeners(self._event.started):
+            return await self._app(scope, receive, send)
+        request, _ = self._event.context(self._app, (scope,), {})
+        if request is None:
+            return await self._app(scope, receive, send)
+
+        async def traced_send(message: Dict[str, Any]) -> Any:
+            try:
+                if message.get("type") == "http.response.start":
+                    headers = _Headers(
+                        (k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", ())
+                    )
+                    request.set_item("web_response", WebResponseContext(message.get("status"), headers))
+            except Exception:
+                log.debug("the response status could not be read", exc_info=True)
+            try:
+                return await send(message)
+            finally:
+                if message.get("type") == "http.response.body" and not message.get("more_body", False):
+                    request.dispatch_ended_event(None, None, None)
+
+        with request:
+            token = _exchange.set(_Exchange(request, None))
+            try:
+                return await self._app(scope, receive, traced_send)
+            except BaseException:
+                request.dispatch_ended_event(*sys.exc_info())
+                raise
+            finally:
+                _exchange.reset(token)
+                request.dispatch_ended_event(None, None, None)  # no-op once ended
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)
+
+
+def _asgi_request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    scope: Dict[str, Any] = args[0]
+    headers = _Headers(_decoded(scope.get("headers", ())))
+    scheme, path = scope.get("scheme", "http"), scope.get("path", "")
+    host = headers.get("host")
+    server = scope.get("server")
+    if not host and server and len(server) == 2:
+        default = {"http": 80, "https": 443}.get(scheme)
+        host = server[0] + (f":{server[1]}" if server[1] is not None and server[1] != default else "")
+    query = scope.get("query_string", b"").decode("latin-1")
+    url = f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
+    client = scope.get("client")
+    asgi = scope.get("asgi") or {}
+    tags = {"http.version": scope.get("http_version"), "asgi.version": asgi.get("version")}
+    tags["asgi.spec_version"] = asgi.get("spec_version")
+    web = WebContext(
+        scope.get("method", "GET"),
+        url,
+        path,
+        headers=headers,
+        query=query or None,
+        peer_ip=client[0] if client else None,
+        tags={k: v for k, v in tags.items() if v},
+    )
+    return {"web_context": web}
+
+
+def _decoded(pairs: Iterable[Any]) -> Iterator[Tuple[str, str]]:
+    return ((k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs)
 
 
 class _Headers(Dict[str, str]):

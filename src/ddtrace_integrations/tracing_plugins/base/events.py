@@ -94,6 +94,7 @@ class InternalContext:
     ignored: Tuple[type, ...] = ()
     tags: Dict[str, Any] = field(default_factory=dict)
     inherit_service: bool = False  # the span takes its parent's service (e.g. a template render)
+    service_source: bool = True  # False: ``_dd.svc_src`` is left to the tracer, as some ddtrace spans do
 
 
 @dataclass(**_slots)

@@ -30,6 +30,7 @@ class InternalPlugin(TracingPlugin):
             resource=internal.resource,
             span_type=internal.span_type,
             inherit_service=internal.inherit_service,
+            service_source=internal.service_source,
         )
         if span is not None and internal.tags:
             span.set_tags(internal.tags)

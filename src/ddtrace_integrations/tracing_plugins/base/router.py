@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
 from typing import Optional
 
 from ddtrace_integrations import _ddtrace as dd
@@ -13,10 +14,13 @@ from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 
 WEB = "web_context"
 RESPONSE = "web_response"
+INITIAL_RESOURCE = "initial_resource"
 
 
 class RouterPlugin(ServerPlugin):
     service_at_start = True
+    # Some frameworks leave a resource the application set on the request span (e.g. Django's).
+    keep_user_resource: ClassVar[bool] = False
 
     def operation_name(self) -> str:
         return dd.schematize_url_operation(
@@ -25,9 +29,11 @@ class RouterPlugin(ServerPlugin):
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         web: WebContext = ctx.get_item(WEB)
-        span = self.start_inbound_span(ctx, self.operation_name(), web.headers, resource=f"{web.method} {web.path}")
+        resource = f"{web.method} {web.path}"
+        span = self.start_inbound_span(ctx, self.operation_name(), web.headers, resource=resource)
         if span is None:
             return
+        ctx.set_item(INITIAL_RESOURCE, resource)
         if web.tags:
             span.set_tags(web.tags)
         dd.set_http_meta(
@@ -52,7 +58,7 @@ class RouterPlugin(ServerPlugin):
             web: WebContext = ctx.get_item(WEB)
             response: Optional[WebResponseContext] = ctx.get_item(RESPONSE)
             resource = self.resource(web)
-            if resource:
+            if resource and not (self.keep_user_resource and span.resource != ctx.get_item(INITIAL_RESOURCE)):
                 span.resource = resource
             if web.tags:
                 span.set_tags(web.tags)

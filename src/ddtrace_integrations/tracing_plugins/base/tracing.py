@@ -107,12 +107,13 @@ class TracingPlugin:
         config = self.integration_config
         options.setdefault("span_type", self.type)
         inherit = options.pop("inherit_service", False)  # a part of its parent's work, under its service
+        options_source = options.pop("service_source", True)  # False: the tracer alone names the source
         service: Any = None if inherit else options.pop("service", None) or self.service(pin)
         parent = options.pop("child_of", None) or dd.tracer.context_provider.active()
         if self.service_at_start:
             options["service"] = service
         span = dd.tracer.start_span(name, child_of=parent, activate=True, **options)
-        if not self.tracer_service_source:
+        if not self.tracer_service_source and options_source:
             dd.set_service_and_source(span, service, config)
         dd.set_attribute(span, dd.COMPONENT, self._component)
         if self.kind:

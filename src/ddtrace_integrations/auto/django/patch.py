@@ -1,0 +1,300 @@
+"""Django publisher: ``django.request`` around ``BaseHandler.get_response`` (WSGI) or around the ASGI
+application, and ``django.internal`` for middleware hooks, views, class-based view methods and response
+rendering; templates, caches and databases behind ddtrace's switches (``DD_DJANGO_INSTRUMENT_*``).
+
+Hooks and view methods are wrapped where their class defines them; views when ``path()``/``re_path()`` or
+``View.as_view()`` register them, as ddtrace does.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import uuid
+from types import ModuleType
+from typing import Any
+from typing import Callable
+from typing import Dict
+from typing import Optional
+from typing import Tuple
+
+import wrapt
+
+from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations import web
+from ddtrace_integrations.auto.django import extras
+from ddtrace_integrations.publisher import Args
+from ddtrace_integrations.publisher import Event
+from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import Publisher
+from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import function_name
+from ddtrace_integrations.publisher import internal_event
+from ddtrace_integrations.publisher import is_wrapped
+from ddtrace_integrations.publisher import replace_argument
+from ddtrace_integrations.publisher import traced
+from ddtrace_integrations.publisher import traced_async
+from ddtrace_integrations.publisher import traced_function
+from ddtrace_integrations.tracing_plugins.base.events import InternalContext
+from ddtrace_integrations.tracing_plugins.base.events import WebContext
+from ddtrace_integrations.tracing_plugins.base.events import WebResponseContext
+
+log = dd.get_logger(__name__)
+
+supported_versions = {"django": ">=2.2"}
+publisher = Publisher("django")
+
+HOOKS: Tuple[str, ...] = (
+    "process_request",
+    "process_view",
+    "process_response",
+    "process_template_response",
+    "process_exception",
+)
+HOOKS += ("__call__",)
+VIEW_METHODS = ("get", "delete", "post", "options", "head")
+LIFECYCLE = ("setup", "dispatch", "http_method_not_allowed")
+
+
+def patch(django: ModuleType) -> None:
+    from django.core.handlers.base import BaseHandler
+    from django.http import Http404
+    from django.views.generic.base import View
+
+    publisher.pin(django)
+
+    def event(name: str, **options: Any) -> Event:
+        return internal_event("django", name, pin_source=django, **options)
+
+    request = Event("django.request", lambda _, args, kw: _request(argument(args, kw, 0, "request")), done=_responded)
+    request.pin_source = django
+    publisher.wrap(BaseHandler, "get_response", traced(request))
+    publisher.wrap(BaseHandler, "get_response_async", _async_tags)
+    publisher.wrap(BaseHandler, "load_middleware", _middleware_loader(django))
+    asgi = web.AsgiEvents("django", pin_source=django)
+    asgi_module = importlib.import_module("django.core.asgi")
+    publisher.wrap(asgi_module, "get_asgi_application", lambda wrapped, _, a, k: asgi.traced_app(wrapped(*a, **k)))
+
+    def instrument_view(view: Any) -> Any:
+        for cls in reversed(inspect.getmro(view)) if inspect.isclass(view) else ():
+            _instrument_methods(cls, event)
+        if not callable(view):
+            return view
+        dd.register_entrypoint(view)
+        _instrument_methods(view, event)
+        if is_wrapped(view):
+            return view
+        return traced_function(view, event("django.view", resource=function_name(view), ignored=(Http404,)))
+
+    def urls(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        view = argument(args, kwargs, 1, "view")
+        args, kwargs = replace_argument(args, kwargs, 1, "view", instrument_view(view))
+        return wrapped(*args, **kwargs)
+
+    for name in ("path", "re_path"):
+        publisher.wrap(importlib.import_module("django.urls"), name, urls)
+
+    def as_view(wrapped: Callable, cls: Any, args: Args, kwargs: Kwargs) -> Any:
+        instrument_view(cls)
+        return wrapt.FunctionWrapper(
+            wrapped(*args, **kwargs), traced(event("django.view", resource=function_name(cls)))
+        )
+
+    publisher.wrap(View, "as_view", as_view)
+    extras.patch(django, publisher)
+
+
+def unpatch(django: ModuleType) -> None:
+    publisher.unwrap_all()
+
+
+def _instrument_methods(view: Any, event: Callable[..., Event]) -> None:
+    """A class-based view's handlers and lifecycle methods, named after the first class that has them."""
+    names = getattr(view, "http_method_names", None) or VIEW_METHODS
+    for name in (*names, *LIFECYCLE):
+        method = getattr(view, name, None)
+        if method is not None and not is_wrapped(method):
+            resource = f"{function_name(view)}.{name}"
+            wrapper = traced_async if inspect.iscoroutinefunction(method) else traced
+            publisher.wrap(view, name, wrapper(event(f"django.view.{name}", resource=resource)))
+    response_class = getattr(view, "response_class", None)
+    render = getattr(response_class, "render", None)
+    if render is not None and not is_wrapped(render):
+        resource = f"{function_name(response_class)}.render"
+        publisher.wrap(response_class, "render", traced(event("django.response.render", resource=resource)))
+
+
+def _request(request: Any) -> Dict[str, Any]:
+    return {"web_context": _web(request)}
+
+
+def _web(request: Any) -> WebContext:
+    meta = request.META
+    return WebContext(
+        request.method,
+        f"{request.scheme}://{request._get_raw_host()}{request.path}",
+        request.path,
+        headers=request.headers,
+        query=meta.get("QUERY_STRING"),
+        query_params=request.GET,
+        peer_ip=meta.get("REMOTE_ADDR"),
+        cookies=request.COOKIES,
+        tags={"django.request.class": function_name(type(request))},
+    )
+
+
+def _responded(ctx: dd.ExecutionContext, response: Any) -> None:
+    request = argument(ctx.get_item("args"), ctx.get_item("kwargs"), 0, "request")
+    _apply(ctx.get_item("web_context"), request)
+    if response is not None:
+        ctx.set_item("web_response", _response(ctx.get_item("web_context"), response))
+
+
+def _response(web_context: WebContext, response: Any) -> WebResponseContext:
+    web_context.tags["django.response.class"] = function_name(type(response))
+    template: Any = getattr(response, "template_name", None)
+    if isinstance(template, str):
+        template = [template]
+    elif template is not None and hasattr(template, "template"):
+        template = [template.template.name]
+    _tag_array(web_context.tags, "django.response.template", template)
+    return WebResponseContext(response.status_code, dict(response.items()))
+
+
+def _apply(web_context: WebContext, request: Any) -> None:
+    """The user and the resolved route, known once the middleware chain ran."""
+    tags = web_context.tags
+    user = getattr(request, "user", None)
+    if user is not None:
+        try:
+            if hasattr(user, "is_authenticated"):
+                tags["django.user.is_authenticated"] = str(bool(user.is_authenticated))
+            uid = getattr(user, "pk", None)
+            if uid and isinstance(uid, (int, uuid.UUID)):
+                tags["django.user.id"] = tags["usr.id"] = str(uid)
+            if dd.integration_setting("django", "include_user_name") and getattr(user, "username", None):
+                tags["django.user.name"] = user.username
+        except Exception:
+            log.debug("the request's user could not be read", exc_info=True)
+    web_context.resource = _resolve(request, web_context)
+
+
+def _resolve(request: Any, web_context: WebContext) -> str:
+    from django.urls import Resolver404
+    from django.urls import get_resolver
+
+    method = request.method
+    try:
+        match = request.resolver_match or get_resolver(getattr(request, "urlconf", None)).resolve(request.path_info)
+        handler = function_name(getattr(match[0], "view_class", match[0]))
+        route = match.route or _root_pattern(request)
+        web_context.route = route or None
+        web_context.path_params = match.kwargs
+        tags = web_context.tags
+        tags["django.view"] = match.view_name
+        _tag_array(tags, "django.namespace", match.namespaces)
+        _tag_array(tags, "django.app", getattr(match, "app_names", None))
+        setting = dd.integration_setting
+        if setting("django", "use_handler_resource_format"):
+            return f"{method} {handler}"
+        if setting("django", "use_legacy_resource_format"):
+            return handler
+        if route:
+            return f"{method} {route}"
+        if setting("django", "use_handler_with_url_name_resource_format") and match.url_name:
+            handler = f"{handler}.{match.url_name}"
+        return f"{method} {handler}"
+    except Resolver404:
+        return f"{method} 404"
+    except Exception:
+        log.debug("the request's route could not be resolved", exc_info=True)
+        return method
+
+
+def _root_pattern(request: Any) -> Optional[str]:
+    from django.urls import get_resolver
+
+    try:
+        pattern: Any = get_resolver(getattr(request, "urlconf", None)).pattern
+        return pattern.regex.pattern
+    except AttributeError:
+        return None
+
+
+def _tag_array(tags: Dict[str, Any], name: str, values: Any) -> None:
+    if not values:
+        return
+    if len(values) == 1:
+        tags[name] = values[0]
+    else:
+        tags.update((f"{name}.{i}", value) for i, value in enumerate(values))
+
+
+async def _async_tags(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+    """ASGI: the request span belongs to the ASGI exchange; Django's tags are added to it here."""
+    request = argument(args, kwargs, 0, "request")
+    exchange = web.current_request()
+    web_context: Optional[WebContext] = exchange.get_item("web_context") if exchange is not None else None
+    if web_context is not None:
+        try:
+            web_context.tags["django.request.class"] = function_name(type(request))
+        except Exception:
+            log.debug("the request could not be read", exc_info=True)
+    response = None
+    try:
+        response = await wrapped(*args, **kwargs)
+        return response
+    finally:
+        if web_context is not None and exchange is not None:
+            try:
+                _apply(web_context, request)
+                if response is not None:
+                    exchange.set_item("web_response", _response(web_context, response))
+            except Exception:
+                log.debug("the response could not be read", exc_info=True)
+
+
+def _middleware_loader(django: ModuleType) -> Callable:
+    def load_middleware(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        if dd.integration_setting("django", "instrument_middleware") is not False:
+            from django.conf import settings
+            from django.utils.module_loading import import_string
+
+            for path in getattr(settings, "MIDDLEWARE", None) or ():
+                try:
+                    _wrap_middleware(import_string(path), path, django)
+                except Exception:
+                    log.debug("middleware %s not traced", path, exc_info=True)
+        return wrapped(*args, **kwargs)
+
+    return load_middleware
+
+
+def _wrap_middleware(middleware: Any, path: str, django: ModuleType) -> None:
+    if inspect.isclass(middleware):
+        for hook in HOOKS:
+            owner = next((c for c in middleware.__mro__ if hook in vars(c)), None)
+            if owner is not None and owner is not object and inspect.isfunction(vars(owner)[hook]):
+                wrapper = traced_async if inspect.iscoroutinefunction(vars(owner)[hook]) else traced
+                publisher.wrap(owner, hook, wrapper(Event("django.internal", _hook(hook), pin_source=django)))
+        return
+    name = path.rpartition(".")[2]
+    module = inspect.getmodule(middleware)
+    if module is None or getattr(module, name, None) is not middleware or not inspect.isfunction(middleware):
+        return
+    resource = f"{middleware.__module__}.{middleware.__qualname__}"
+    event = internal_event("django", "django.middleware", pin_source=django, resource=resource)
+
+    def factory(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        handler = wrapped(*args, **kwargs)
+        return traced_function(handler, event) if inspect.isfunction(handler) else handler
+
+    publisher.wrap(module, name, factory)
+
+
+def _hook(hook: str) -> Callable[[Any, Args, Kwargs], Dict[str, Any]]:
+    def build(instance: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+        resource = f"{function_name(type(instance))}.{hook}"
+        return {"internal_context": InternalContext("django.middleware", resource)}
+
+    return build

@@ -1,0 +1,50 @@
+"""A class middleware with every hook and a function middleware.
+
+Both are sync and async capable, so under ASGI Django runs the whole chain asynchronously (no thread hops).
+"""
+
+from inspect import iscoroutinefunction
+
+from django.contrib.auth.models import User
+from django.utils.decorators import sync_and_async_middleware
+from django.utils.deprecation import MiddlewareMixin
+
+
+class HookMiddleware(MiddlewareMixin):
+    def process_request(self, request):
+        # a request naming a user is "logged in" (an unsaved User: no database needed)
+        if "HTTP_X_USER_ID" in request.META:
+            request.user = User(pk=int(request.META["HTTP_X_USER_ID"]), username="alice")
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        return None
+
+    def process_template_response(self, request, response):
+        response.context_data = {**(response.context_data or {}), "hooked": True}
+        return response
+
+    def process_exception(self, request, exception):
+        return None
+
+    def process_response(self, request, response):
+        response["X-Hooked"] = "1"
+        return response
+
+
+@sync_and_async_middleware
+def stamp_middleware(get_response):
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request):
+            response = await get_response(request)
+            response["X-Stamped"] = "1"
+            return response
+
+    else:
+
+        def middleware(request):
+            response = get_response(request)
+            response["X-Stamped"] = "1"
+            return response
+
+    return middleware

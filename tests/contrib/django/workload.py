@@ -1,0 +1,113 @@
+"""The Django server workload: the djapp project served by a real server in this process (WSGI by default,
+uvicorn/ASGI when DDI_DJANGO_SERVER=asgi), hit once per step with http.client, run under ddtrace and under v2.
+
+Each request is a trace of its own (the server spans are roots), so no workload.step spans here; every step
+uses a distinct route so that the traces line up by their root resource.
+"""
+
+import asyncio
+import http.client
+import os
+import threading
+import warnings
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler
+from wsgiref.simple_server import WSGIServer
+from wsgiref.simple_server import make_server
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djapp.settings")
+
+PORT = int(os.environ["DDI_HTTP_PORT"])
+ASGI = os.environ.get("DDI_DJANGO_SERVER", "wsgi") == "asgi"
+# ASGI serves the (deliberately synchronous) stream step's iterator through a thread and says so.
+warnings.filterwarnings("ignore", "StreamingHttpResponse must consume synchronous iterators")
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+def start_wsgi():
+    from django.core.wsgi import get_wsgi_application
+
+    server = make_server("127.0.0.1", PORT, get_wsgi_application(), _ThreadingWSGIServer, _QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop():
+        server.shutdown()
+        server.server_close()
+
+    return stop
+
+
+def start_asgi():
+    import uvicorn
+    from django.core.asgi import get_asgi_application
+
+    config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=PORT, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        thread.join(0.02)
+
+    def stop():
+        server.should_exit = True
+        thread.join(10)
+
+    return stop
+
+
+def request(name, method, path, body=None, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        response.read()
+        print(f"{name}: {response.status}")
+    finally:
+        conn.close()
+
+
+STEPS = [
+    ("index", "GET", "/", None, None),
+    ("user", "GET", "/users/7?page=2", None, {"X-User-Id": "7"}),
+    ("cbv_get", "GET", "/items/apple", None, None),
+    ("cbv_post", "POST", "/items/pear", b'{"n": 1}', {"Content-Type": "application/json"}),
+    ("cbv_not_allowed", "DELETE", "/items/plum", None, None),
+    ("template_response", "GET", "/template", None, None),
+    ("render", "GET", "/render", None, None),
+    ("template_view", "GET", "/about", None, None),
+    ("async_view", "GET", "/async", None, None),
+    ("namespaced_regex", "GET", "/api/v2/ping", None, None),
+    ("not_found", "GET", "/nowhere", None, None),
+    ("server_error", "GET", "/boom", None, None),
+    ("stream", "GET", "/stream", None, None),
+    (
+        "distributed",
+        "GET",
+        "/headers",
+        None,
+        {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"},
+    ),
+]
+
+
+def main():
+    stop = start_asgi() if ASGI else start_wsgi()
+    try:
+        for step in STEPS:
+            request(*step)
+    finally:
+        stop()
+
+
+main()
