@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -47,6 +48,14 @@ class SpanRecorder(TraceFilter):
             f"expected one {name!r} span ({resource!r}), got {[(s.name, s.resource) for s in self.spans]}"
         )
         return found[0]
+
+    def wait_for(self, name: str, timeout: float = 10) -> Span:
+        """The one span ``name``, waiting for it: a server span finishes in the server's thread, and its
+        trace reaches the recorder only once every span of that trace in this process finished."""
+        deadline = time.monotonic() + timeout
+        while not self.named(name) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.one(name)
 
     def clear(self) -> None:
         self.spans.clear()

@@ -137,7 +137,7 @@ def test_template_render_is_named_after_the_template_and_inherits_the_service(cl
 def test_streamed_response_ends_the_request_when_the_server_closes_it(served, spans):
     with httpx.Client() as client:
         assert client.get(served + "/stream").text == "chunk 0\nchunk 1\nchunk 2\n"
-    request, response = spans.one("flask.request"), spans.one("flask.response")
+    request, response = spans.wait_for("flask.request"), spans.one("flask.response")
     assert response.parent_id == request.span_id
     assert request.finished and response.start_ns >= spans.one("flask.application").start_ns
     assert request.start_ns + request.duration_ns >= response.start_ns + response.duration_ns
@@ -160,7 +160,8 @@ def test_traced_httpx_client_and_traced_flask_server_make_one_trace(served, span
             client.get(served + "/users/7")
     finally:
         ddtrace_integrations.unpatch(httpx=True)
-    client_span, server_span = spans.one("http.request"), spans.one("flask.request")
+    server_span = spans.wait_for("flask.request")
+    client_span = spans.one("http.request")
     assert client_span.parent_id == root.span_id
     assert {client_span.trace_id, server_span.trace_id} == {root.trace_id}
     assert server_span.parent_id == client_span.span_id

@@ -1,0 +1,488 @@
+"""Django under v2: Django's test client, a real WSGI server (wsgiref) and a real ASGI server (uvicorn); the
+request span, the middleware and view tree, class-based views, errors, distributed tracing, the optional
+template and cache spans, propagation from a traced httpx client, and unpatching.
+
+Django is patched once for the module, before the djapp URLconf is imported: views are traced when ``path()``
+and ``View.as_view()`` register them, so the URLconf cannot be re-imported untraced (unpatching runs in a
+subprocess). There is no ``__init__.py`` here on purpose: ``tests/contrib/django`` would shadow Django.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Iterator
+from typing import List
+
+import django
+import httpx
+import pytest
+from ddtrace.trace import Span
+from ddtrace.trace import tracer
+from helpers import SPAN_COUNTER
+from helpers import assert_no_secret
+from helpers import assert_span
+from helpers import bin_path
+from helpers import run_python
+
+import ddtrace_integrations
+from ddtrace_integrations import _ddtrace as dd
+
+HERE = Path(__file__).resolve().parent  # holds the djapp package
+HEADERS = {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"}
+
+
+@pytest.fixture(scope="module")
+def app() -> Iterator[None]:
+    """Django patched, then set up, then the URLconf imported (as under ``ddtrace-integrations run``)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(HERE))
+        mp.setenv("DJANGO_SETTINGS_MODULE", "djapp.settings")
+        ddtrace_integrations.patch(django=True)
+        try:
+            django.setup()
+            import djapp.urls  # noqa: F401  the views are traced as path() and as_view() register them
+
+            yield
+        finally:
+            ddtrace_integrations.unpatch(django=True)
+
+
+@pytest.fixture
+def client(app):
+    """Django's test client (WSGI: BaseHandler.get_response); a view's exception becomes Django's 500 page."""
+    from django.test import Client
+
+    return Client(raise_request_exception=False)
+
+
+@pytest.fixture
+def wsgi_served(app) -> Iterator[str]:
+    """The project behind wsgiref's real server, one request at a time (as the workload serves it)."""
+    from wsgiref.simple_server import WSGIRequestHandler
+    from wsgiref.simple_server import make_server
+
+    from django.core.wsgi import get_wsgi_application
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, get_wsgi_application(), handler_class=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def asgi_served(app) -> Iterator[str]:
+    """``get_asgi_application()`` (which our patch wraps) behind uvicorn in a thread."""
+    import uvicorn
+    from django.core.asgi import get_asgi_application
+
+    config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    with warnings.catch_warnings():
+        # Django says so when it serves a synchronous streaming iterator (the /stream view) under ASGI.
+        warnings.filterwarnings("ignore", "StreamingHttpResponse must consume synchronous iterators")
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        thread.join(10)
+
+
+def children(spans, parent: Span) -> List[str]:
+    """The resources of ``parent``'s children, in the order they started."""
+    return [s.resource for s in sorted(spans.spans, key=lambda s: s.start_ns) if s.parent_id == parent.span_id]
+
+
+def middleware(spans, resource: str) -> Span:
+    return spans.one("django.middleware", resource)
+
+
+def test_request_span_names_the_route_and_carries_the_user(client, spans):
+    response = client.get("/users/7?page=2&token=s3cr3t", headers={"X-User-Id": "7"})
+    assert response.status_code == 200 and response.json() == {"id": 7, "name": "user7"}
+    request = spans.one("django.request")
+    assert_span(
+        request,
+        service="django",
+        resource="GET users/<int:uid>",
+        span_type="web",
+        error=0,
+        meta={
+            "component": "django",
+            "span.kind": "server",
+            "http.method": "GET",
+            "http.route": "users/<int:uid>",
+            "http.status_code": "200",
+            "http.url": "http://testserver/users/7?page=2&<redacted>",
+            "django.view": "user",
+            "django.request.class": "django.core.handlers.wsgi.WSGIRequest",
+            "django.response.class": "django.http.response.JsonResponse",
+            "django.user.is_authenticated": "True",
+            "django.user.id": "7",
+            "usr.id": "7",
+            "django.user.name": "alice",
+        },
+        metrics={"_dd.measured": 1},
+        absent=["django.namespace", "django.app", "django.response.template"],
+    )
+    assert request.parent_id is None
+    assert_no_secret(spans.spans, "s3cr3t")
+    view = spans.one("django.view", "djapp.views.user")
+    assert_span(view, service="django", error=0, meta={"component": "django"})
+    # off by default (DD_DJANGO_TRACING_MINIMAL): the view's cache calls make no spans
+    assert spans.named("django.cache") == [] and spans.named("django.template.render") == []
+
+
+def test_anonymous_request_is_not_authenticated(client, spans):
+    assert client.get("/").content == b"index"
+    assert_span(
+        spans.one("django.request"),
+        resource="GET ^/",  # the empty route falls back to the root resolver's pattern
+        meta={"http.route": "^/", "django.view": "djapp.views.index", "django.user.is_authenticated": "False"},
+        absent=["django.user.id", "usr.id", "django.user.name"],
+    )
+
+
+def test_middleware_spans_nest_as_django_calls_them(client, spans):
+    from django.conf import settings
+
+    client.get("/users/7?page=2", headers={"X-User-Id": "7"})
+    *classes, function = settings.MIDDLEWARE  # MiddlewareMixin classes, then the stamp_middleware factory
+    parent = spans.one("django.request")
+    for path in classes:  # each __call__ runs the next middleware's __call__
+        call = middleware(spans, f"{path}.__call__")
+        assert_span(call, service="django", span_type=None, error=0, meta={"component": "django"})
+        assert call.parent_id == parent.span_id, path
+        assert middleware(spans, f"{path}.process_request").parent_id == call.span_id
+        parent = call
+    assert children(spans, spans.one("django.request")) == [f"{classes[0]}.__call__"]
+    hook = "djapp.middleware.HookMiddleware"
+    assert children(spans, middleware(spans, f"{hook}.__call__")) == [
+        f"{hook}.process_request",
+        function,
+        f"{hook}.process_response",
+    ]
+    stamp = middleware(spans, function)
+    assert function == "djapp.middleware.stamp_middleware"
+    assert children(spans, stamp) == [
+        "django.middleware.csrf.CsrfViewMiddleware.process_view",
+        f"{hook}.process_view",
+        "djapp.views.user",
+    ]
+    assert spans.one("django.view", "djapp.views.user").parent_id == stamp.span_id
+    # a hook a class does not define makes no span (AuthenticationMiddleware has no process_response)
+    resources = {s.resource for s in spans.named("django.middleware")}
+    assert "django.contrib.auth.middleware.AuthenticationMiddleware.process_response" not in resources
+
+
+def test_class_based_view_spans_its_lifecycle(client, spans):
+    assert client.get("/items/apple").json() == {"item": "apple"}
+    request = spans.one("django.request")
+    assert_span(
+        request,
+        resource="GET items/<slug:name>",
+        error=0,
+        meta={"http.route": "items/<slug:name>", "http.status_code": "200", "django.view": "djapp.views.ItemView"},
+    )
+    view = spans.one("django.view", "djapp.views.ItemView")
+    assert view.parent_id == middleware(spans, "djapp.middleware.stamp_middleware").span_id
+    assert children(spans, view) == ["django.views.generic.base.View.setup", "djapp.views.ItemView.dispatch"]
+    setup = spans.one("django.view.setup", "django.views.generic.base.View.setup")
+    dispatch = spans.one("django.view.dispatch", "djapp.views.ItemView.dispatch")  # csrf_exempt's own dispatch
+    assert setup.parent_id == dispatch.parent_id == view.span_id
+    assert spans.one("django.view.get", "djapp.views.ItemView.get").parent_id == dispatch.span_id
+    for span in (view, setup, dispatch):
+        assert_span(span, service="django", error=0, meta={"component": "django"})
+
+
+def test_generic_view_methods_are_named_after_the_class_defining_them(client, spans):
+    assert client.get("/about").content == b"<p>Hello about</p>\n"
+    view = spans.one("django.view", "django.views.generic.base.TemplateView")
+    assert children(spans, view) == ["django.views.generic.base.View.setup", "django.views.generic.base.View.dispatch"]
+    dispatch = spans.one("django.view.dispatch", "django.views.generic.base.View.dispatch")
+    assert children(spans, dispatch) == ["django.views.generic.base.TemplateView.get"]
+    assert_span(
+        spans.one("django.request"),
+        resource="GET about",
+        meta={"django.view": "django.views.generic.base.TemplateView", "django.response.template": "hello.html"},
+    )
+
+
+def test_included_namespaced_regex_route(client, spans):
+    assert client.get("/api/v2/ping").content == b"pong v2"
+    route = "api/v(?P<version>[0-9]+)/ping$"  # "api/" + the included re_path, as Django joins them
+    assert_span(
+        spans.one("django.request"),
+        resource=f"GET {route}",
+        meta={"http.route": route, "django.view": "api:ping", "django.namespace": "api", "django.app": "api"},
+    )
+    assert spans.one("django.view", "djapp.views.ping").error == 0
+
+
+def test_method_not_allowed_is_answered_by_the_views_lifecycle_not_an_error(client, spans):
+    assert client.delete("/items/plum").status_code == 405
+    assert_span(
+        spans.one("django.request"),
+        resource="DELETE items/<slug:name>",
+        error=0,
+        meta={"http.status_code": "405", "django.response.class": "django.http.response.HttpResponseNotAllowed"},
+    )
+    dispatch = spans.one("django.view.dispatch", "djapp.views.ItemView.dispatch")
+    resource = "django.views.generic.base.View.http_method_not_allowed"
+    not_allowed = spans.one("django.view.http_method_not_allowed", resource)
+    assert not_allowed.parent_id == dispatch.span_id and not_allowed.error == 0
+    assert spans.named("django.view.get") == [] and spans.named("django.view.delete") == []
+
+
+def test_unmatched_request_is_named_by_its_status_and_not_an_error(client, spans):
+    assert client.get("/nowhere").status_code == 404
+    assert_span(
+        spans.one("django.request"),
+        resource="GET 404",
+        error=0,
+        meta={"http.status_code": "404", "django.response.class": "django.http.response.HttpResponseNotFound"},
+        absent=["http.route", "django.view"],
+    )
+    assert spans.named("django.view") == []
+    assert all(s.error == 0 for s in spans.spans)
+
+
+def test_exception_in_a_view_is_a_500_with_the_error_on_the_view(client, spans):
+    response = client.get("/boom")
+    assert response.status_code == 500  # Django's own 500 page: the exception does not reach the server
+    request, view = spans.one("django.request"), spans.one("django.view", "djapp.views.boom")
+    assert_span(
+        request,
+        resource="GET boom",
+        error=1,
+        meta={
+            "http.status_code": "500",
+            "http.route": "boom",
+            "django.response.class": "django.http.response.HttpResponseServerError",
+        },
+        absent=["error.type", "error.message"],  # an error because of the 5xx status, not an exception
+    )
+    assert_span(view, error=1, meta={"error.type": "builtins.ValueError", "error.message": "boom"})
+    assert "ValueError" in view.get_tag("error.stack")
+    exception_hook = middleware(spans, "djapp.middleware.HookMiddleware.process_exception")
+    assert exception_hook.error == 0  # it returned None: Django's handler made the response
+    assert exception_hook.parent_id == view.parent_id
+    assert [s for s in spans.named("django.middleware") if s.error] == []
+    # Django's 500 handler is wrapped in requires_csrf_token, a subclass reusing CsrfViewMiddleware's traced hooks
+    ensure = "django.views.decorators.csrf._EnsureCsrfToken"
+    assert children(spans, middleware(spans, "djapp.middleware.stamp_middleware")) == [
+        "django.middleware.csrf.CsrfViewMiddleware.process_view",
+        "djapp.middleware.HookMiddleware.process_view",
+        "djapp.views.boom",
+        "djapp.middleware.HookMiddleware.process_exception",
+        f"{ensure}.process_request",
+        f"{ensure}.process_view",
+        f"{ensure}.process_response",
+    ]
+
+
+def test_distributed_headers_continue_the_callers_trace(client, spans, monkeypatch):
+    client.get("/headers", headers=HEADERS)
+    request = spans.one("django.request")
+    assert (request.trace_id, request.parent_id) == (int(HEADERS["x-datadog-trace-id"]), 5678)
+    assert {s.trace_id for s in spans.spans} == {1234}  # the view and middleware spans too
+    spans.clear()
+    monkeypatch.setitem(dd.config.django, "distributed_tracing_enabled", False)
+    client.get("/headers", headers=HEADERS)
+    request = spans.one("django.request")
+    assert request.trace_id != 1234 and request.parent_id is None
+
+
+def test_templates_are_traced_only_when_instrument_templates_is_on(client, spans, monkeypatch):
+    assert client.get("/render").content == b"<p>Hello render</p>\n"
+    assert spans.named("django.template.render") == []
+    spans.clear()
+    # v2 reads the switch on every call, so a test can turn it on here. (ddtrace also reads it when patching and
+    # only wraps Template.render if it was on then; under DD_DJANGO_INSTRUMENT_TEMPLATES both behave alike.)
+    monkeypatch.setitem(dd.config.django, "instrument_templates", True)
+    client.get("/render")
+    render = spans.one("django.template.render")
+    assert_span(
+        render,
+        service="django",
+        resource="hello.html",
+        span_type="template",
+        error=0,
+        meta={
+            "component": "django",
+            "django.template.name": "hello.html",
+            "django.template.engine.class": "django.template.engine.Engine",
+        },
+    )
+    assert render.parent_id == spans.one("django.view", "djapp.views.rendered").span_id
+    spans.clear()
+    assert client.get("/nowhere").status_code == 404  # Django's 404 page is an unnamed inline Template
+    inline = spans.one("django.template.render")
+    assert_span(inline, resource="django.template.base.Template.render", span_type="template", error=0)
+    assert_span(inline, absent=["django.template.name"])
+
+
+def test_template_response_is_rendered_under_its_own_span(client, spans, monkeypatch):
+    monkeypatch.setitem(dd.config.django, "instrument_templates", True)
+    assert client.get("/template").content == b"<p>Hello world</p>\n"
+    assert_span(
+        spans.one("django.request"),
+        meta={
+            "django.response.class": "django.template.response.TemplateResponse",
+            "django.response.template": "hello.html",
+        },
+    )
+    # TemplateView.as_view() in the URLconf wrapped TemplateResponse.render, for every view's TemplateResponse
+    render = spans.one("django.response.render", "django.template.response.TemplateResponse.render")
+    assert render.parent_id == middleware(spans, "djapp.middleware.stamp_middleware").span_id
+    assert spans.one("django.template.render", "hello.html").parent_id == render.span_id
+
+
+CACHES_SCRIPT = """
+import json, os, sys
+from ddtrace.trace import TraceFilter, tracer
+sys.path.insert(0, {djapp!r})
+os.environ["DJANGO_SETTINGS_MODULE"] = "djapp.settings"
+_spans = []
+class _Keep(TraceFilter):
+    def process_trace(self, trace):
+        _spans.extend(trace)
+        return None
+tracer.configure(trace_processors=[_Keep()])
+import django
+django.setup()
+from django.test import Client
+for _ in range(2):
+    assert Client().get("/users/7").status_code == 200
+by_id = {{s.span_id: s for s in _spans}}
+print(json.dumps([
+    dict(name=s.name, resource=s.resource, service=s.service, type=s.span_type, meta=s.get_tags(),
+         metrics=s.get_metrics(), parent=getattr(by_id.get(s.parent_id), "resource", None))
+    for s in _spans if s.name == "django.cache"
+]))
+"""
+
+
+def test_caches_are_traced_when_instrument_caches_is_on_at_setup():
+    """Cache backends are wrapped when the app registry is populated, so the switch is set from the start."""
+    script = CACHES_SCRIPT.format(djapp=str(HERE))
+    out = run_python(script, {"DD_DJANGO_INSTRUMENT_CACHES": "true"}, prefix=(bin_path("ddtrace-integrations"), "run"))
+    calls = json.loads(out.strip().splitlines()[-1])
+    module = "django.core.cache.backends.locmem"
+    # first request: a miss, then the name is stored; second request: a hit
+    assert [(c["resource"], c["metrics"].get("db.row_count")) for c in calls] == [
+        (f"{module}.get", 0),
+        (f"{module}.set", 0),
+        (f"{module}.get", 1),
+    ]
+    for call in calls:
+        assert (call["service"], call["type"], call["parent"]) == ("django", "cache", "djapp.views.user")
+        assert call["meta"]["component"] == "django"
+        assert call["meta"]["django.cache.backend"] == f"{module}.LocMemCache"
+        assert call["meta"]["django.cache.key"] == "user:7"
+    assert json.loads(run_python(script, prefix=(bin_path("ddtrace-integrations"), "run")).splitlines()[-1]) == []
+
+
+def test_traced_httpx_client_and_traced_django_server_make_one_trace(wsgi_served, spans):
+    ddtrace_integrations.patch(httpx=True)
+    try:
+        with tracer.trace("checkout") as root, httpx.Client() as http:
+            response = http.get(wsgi_served + "/users/7")
+    finally:
+        ddtrace_integrations.unpatch(httpx=True)
+    assert response.json() == {"id": 7, "name": "user7"}
+    server_span = spans.wait_for("django.request")
+    client_span = spans.one("http.request")
+    assert client_span.parent_id == root.span_id
+    assert server_span.parent_id == client_span.span_id
+    assert {s.trace_id for s in spans.spans} == {root.trace_id}
+    assert_span(server_span, resource="GET users/<int:uid>", meta={"http.status_code": "200"})
+    assert spans.one("django.view", "djapp.views.user").trace_id == root.trace_id
+
+
+def test_asgi_request_span_covers_the_streamed_body(asgi_served, spans):
+    with httpx.Client() as http:
+        response = http.get(asgi_served + "/stream")
+    assert response.text == "".join(f"line {i}\n" for i in range(5))
+    request = spans.wait_for("django.request")
+    assert_span(
+        request,
+        service="django",
+        resource="GET stream",
+        span_type="web",
+        error=0,
+        meta={
+            "component": "django",
+            "span.kind": "server",
+            "http.method": "GET",
+            "http.route": "stream",
+            "http.status_code": "200",
+            "http.version": response.http_version.split("/")[1],
+            "asgi.version": "3.0",
+            "django.view": "djapp.views.stream",
+            "django.request.class": "django.core.handlers.asgi.ASGIRequest",
+            "django.response.class": "django.http.response.StreamingHttpResponse",
+        },
+        metrics={"_dd.measured": 1},
+    )
+    assert len(spans.named("django.request")) == 1
+    view = spans.one("django.view", "djapp.views.stream")
+    assert view.trace_id == request.trace_id
+    assert view.parent_id == middleware(spans, "djapp.middleware.stamp_middleware").span_id
+    assert request.start_ns + request.duration_ns >= view.start_ns + view.duration_ns
+    # the async middleware chain: the class middleware spans are the request span's direct children
+    security = middleware(spans, "django.middleware.security.SecurityMiddleware.__call__")
+    assert security.parent_id == request.span_id
+
+
+async def test_async_client_without_an_asgi_server_has_no_request_span(app, spans):
+    """AsyncClient calls get_response_async directly: the request span belongs to the ASGI application (none
+    here), so, as with ddtrace, the view's span is a root of its own."""
+    from django.test import AsyncClient
+
+    response = await AsyncClient().get("/async")
+    assert response.json() == {"async": True}
+    assert spans.named("django.request") == []
+    view = spans.one("django.view", "djapp.views.async_view")
+    assert view.error == 0
+
+
+UNPATCH_SCRIPT = """
+import os, sys
+sys.path.insert(0, {djapp!r})
+os.environ["DJANGO_SETTINGS_MODULE"] = "djapp.settings"
+import django, django.urls
+from django.core.handlers.base import BaseHandler
+from django.views.generic.base import View
+import ddtrace_integrations
+def current():
+    return (BaseHandler.get_response, django.urls.path, View.__dict__["as_view"])
+originals = current()
+ddtrace_integrations.patch(django=True)
+assert all(now is not before for now, before in zip(current(), originals)), "not patched"
+ddtrace_integrations.unpatch(django=True)
+assert all(now is before for now, before in zip(current(), originals)), "not restored"
+django.setup()
+from django.test import Client
+assert Client().get("/users/7").status_code == 200
+print(spans_named("django.request"), spans_named("django.view"), spans_named("django.middleware"))
+"""
+
+
+def test_unpatch_restores_django():
+    assert run_python(SPAN_COUNTER + UNPATCH_SCRIPT.format(djapp=str(HERE))).split() == ["0", "0", "0"]
