@@ -43,7 +43,7 @@ def patch(flask: ModuleType) -> None:
     from werkzeug.exceptions import NotFound
 
     publisher.pin(flask)
-    version = {"flask.version": _version(flask)}
+    version = {"flask.version": get_version(flask)}
 
     def request(environ: Dict[str, Any]) -> WebContext:
         req: Any = werkzeug.Request(environ)
@@ -124,7 +124,8 @@ def unpatch(flask: ModuleType) -> None:
     publisher.unwrap_all()
 
 
-def _version(flask: ModuleType) -> str:
+def get_version(flask: ModuleType) -> str:
+    """From the distribution: ``flask.__version__`` is deprecated."""
     from importlib.metadata import version
 
     return version("flask")
