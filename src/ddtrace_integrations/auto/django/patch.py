@@ -19,6 +19,8 @@ from typing import Optional
 from typing import Tuple
 
 import wrapt
+from django.urls import Resolver404  # this module is imported once Django is (to patch it)
+from django.urls import get_resolver
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations import web
@@ -180,9 +182,6 @@ def _apply(web_context: WebContext, request: Any) -> None:
 
 
 def _resolve(request: Any, web_context: WebContext) -> str:
-    from django.urls import Resolver404
-    from django.urls import get_resolver
-
     method = request.method
     try:
         match = request.resolver_match or get_resolver(getattr(request, "urlconf", None)).resolve(request.path_info)
@@ -212,8 +211,6 @@ def _resolve(request: Any, web_context: WebContext) -> str:
 
 
 def _root_pattern(request: Any) -> Optional[str]:
-    from django.urls import get_resolver
-
     try:
         pattern: Any = get_resolver(getattr(request, "urlconf", None)).pattern
         return pattern.regex.pattern
