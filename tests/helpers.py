@@ -162,7 +162,9 @@ def normalize(traces: List[List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
     Spans are keyed by their path from the root (``step-resource/child-name#i``) so that two runs line up.
     """
     rows: List[Dict[str, Any]] = []
-    for trace in traces:
+    paths: Dict[Any, str] = {}  # span id -> path, to name what a span links to
+    roots: Dict[str, int] = {}  # root spans outside a workload step are numbered across traces
+    for trace in sorted(traces, key=lambda t: min(s["start"] for s in t)):
         by_id = {s["span_id"]: s for s in trace}
         children: Dict[Any, List[Dict[str, Any]]] = {}
         for s in sorted(trace, key=lambda s: s["start"]):
@@ -171,15 +173,20 @@ def normalize(traces: List[List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
 
         def walk(parent: Any, prefix: str, children: Dict[Any, List[Dict[str, Any]]] = children) -> None:
             for i, s in enumerate(children.get(parent, [])):
-                path = f"{prefix}/{s['name']}[{s.get('resource')}]#{i}"
+                path = f"{prefix}/{s['name']}[{s.get('resource')}]"
+                if parent is None:
+                    i = roots[path] = roots.get(path, -1) + 1
+                path += f"#{i}"
                 meta = {k: v for k, v in (s.get("meta") or {}).items() if k not in VOLATILE_META}
                 if "error.stack" in (s.get("meta") or {}):
                     meta["error.stack"] = "<present>"
                 if "error.message" in meta:  # a server echoing a DBM comment echoes this run's ids
                     meta["error.message"] = re.sub(r"[0-9a-f]{10,}", "<id>", meta["error.message"])
                 metrics = {k: v for k, v in (s.get("metrics") or {}).items() if k not in VOLATILE_METRICS}
+                paths[s["span_id"]] = path
                 rows.append(
                     {
+                        "links": s.get("span_links") or json.loads((s.get("meta") or {}).get("_dd.span_links", "[]")),
                         "path": path,
                         "name": s["name"],
                         "service": s.get("service"),
@@ -194,6 +201,13 @@ def normalize(traces: List[List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
                 walk(s["span_id"], path)
 
         walk(None, "")
+    for row in rows:  # a link is compared by the path of the span it points to
+        targets = [
+            paths.get(int(str(link["span_id"]), 16) if isinstance(link["span_id"], str) else link["span_id"])
+            for link in row.pop("links")
+        ]
+        if targets:
+            row["meta"]["_dd.span_links"] = sorted(str(t) for t in targets)
     return sorted(rows, key=lambda r: r["path"])
 
 

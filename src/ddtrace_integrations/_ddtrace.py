@@ -165,6 +165,20 @@ def is_remote_parent(context: Any) -> bool:
     return bool(context.trace_id or context._baggage)
 
 
+def link_span(span: Span, context: Any) -> None:
+    """Link ``span`` to an extracted context, and to the other contexts extraction found beside it
+    (conflicting propagation styles), which ``Span.link_span`` alone would drop."""
+    span.link_span(context)
+    for link in context._span_links:
+        span.set_link(
+            trace_id=link.trace_id,
+            span_id=link.span_id,
+            tracestate=link.tracestate,
+            flags=link.flags,
+            attributes=link.attributes,
+        )
+
+
 def traceparent(span: Span) -> str:
     return span.context._traceparent
 

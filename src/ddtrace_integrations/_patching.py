@@ -60,6 +60,9 @@ BUILTIN: Dict[str, Integration] = {
         _builtin("aiohttp", ("aiohttp",), "aiohttp"),
         _builtin("flask", ("flask",), "flask"),
         _builtin("django", ("django",), "django"),
+        _builtin("kafka", ("confluent_kafka",), "kafka"),
+        _builtin("aiokafka", ("aiokafka",), "aiokafka"),
+        _builtin("kafka_python", ("kafka",), None),
     )
 }
 

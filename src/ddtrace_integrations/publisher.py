@@ -8,6 +8,7 @@ listens the wrapper costs one ``has_listeners`` check and calls straight through
 from __future__ import annotations
 
 import inspect
+import sys
 from contextvars import ContextVar
 from types import ModuleType
 from typing import Any
@@ -45,14 +46,15 @@ class Event:
     ``rewrite(ctx, args, kwargs)`` returns the arguments to call with after the plugins ran;
     ``done(ctx, result)`` records what the call returned (``result`` is None when it raised).
     ``deferred_end``: the context's end is dispatched later, by ``dispatch_ended_event`` (a WSGI response
-    ends when the server closes it, after the call returned).
+    ends when the server closes it, a produced message when the broker acknowledges it). Plugins hear
+    ``context.returned.{name}`` when such a call returns, and the end at once if it raised.
     ``exclusive(instance)`` names the object a call holds while it runs (e.g. its connection): exclusive
     calls nested on the same object publish nothing, so a driver's ``callproc`` or ``executemany``
     running its own ``execute`` stays one span.
     Each runs guarded: a failure logs at debug level and the call proceeds untraced or unchanged.
     """
 
-    __slots__ = ("build", "deferred_end", "done", "exclusive", "name", "pin_source", "rewrite", "started")
+    __slots__ = ("build", "deferred_end", "done", "exclusive", "name", "pin_source", "returned", "rewrite", "started")
 
     def __init__(
         self,
@@ -68,6 +70,7 @@ class Event:
         self.name = name
         self.deferred_end = deferred_end
         self.started = f"context.started.{name}"
+        self.returned = f"context.returned.{name}"
         self.build = build
         self.pin_source = pin_source
         self.rewrite = rewrite
@@ -107,13 +110,18 @@ class Event:
             log.debug("%s: arguments left unchanged", self.name, exc_info=True)
             return args, kwargs
 
+    def failed(self, ctx: dd.ExecutionContext) -> None:
+        if self.deferred_end:
+            ctx.dispatch_ended_event(*sys.exc_info())
+
     def finish(self, ctx: dd.ExecutionContext, result: Any) -> None:
-        if self.done is None:
-            return
-        try:
-            self.done(ctx, None if result is _NO_RESULT else result)
-        except Exception:
-            log.debug("%s: result not recorded", self.name, exc_info=True)
+        if self.done is not None:
+            try:
+                self.done(ctx, None if result is _NO_RESULT else result)
+            except Exception:
+                log.debug("%s: result not recorded", self.name, exc_info=True)
+        if self.deferred_end and result is not _NO_RESULT:
+            dd.core.dispatch(self.returned, (ctx,))
 
 
 def find_pin(*objs: Any) -> Optional[dd.Pin]:
@@ -139,6 +147,9 @@ def traced(event: Event) -> Wrapper:
                 call_args, call_kwargs = event.arguments(ctx, args, kwargs)
                 result = wrapped(*call_args, **call_kwargs)
                 return result
+            except BaseException:
+                event.failed(ctx)
+                raise
             finally:
                 event.finish(ctx, result)
                 if token is not None:
@@ -163,6 +174,9 @@ def traced_async(event: Event) -> Wrapper:
                 call_args, call_kwargs = event.arguments(ctx, args, kwargs)
                 result = await wrapped(*call_args, **call_kwargs)
                 return result
+            except BaseException:
+                event.failed(ctx)
+                raise
             finally:
                 event.finish(ctx, result)
                 if token is not None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from typing import ClassVar
+from typing import Dict
+from typing import Optional
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
@@ -22,16 +25,21 @@ class ConsumerPlugin(InboundPlugin):
     kind = "consumer"
     type = "worker"
     measured = True
-    # Integration config key; when true the span is a child of the (single) producer context instead.
+    direction: ClassVar[Any] = dd.SpanDirection.PROCESSING
+    # Integration config key; when true a single message's span is a child of its producer instead of
+    # linked to it (a batch's span stays linked to every producer).
     as_child_setting: ClassVar[str] = "consume_as_child"
+    # True: the span starts a trace of its own (when not continuing a producer's), not under the caller's.
+    own_trace: ClassVar[bool] = False
 
     service = OutboundPlugin.service  # consumers of a broker are named like its clients, as in ddtrace
 
     def operation_name(self, msg: MessagingContext) -> str:
         system = msg.messaging_system
-        return dd.schematize_messaging_operation(
-            f"{system}.consume", provider=system, direction=dd.SpanDirection.PROCESSING
-        )
+        return dd.schematize_messaging_operation(f"{system}.consume", provider=system, direction=self.direction)
+
+    def resource(self, msg: MessagingContext) -> Optional[str]:
+        return msg.destination
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         ctx.set_item(START_NS, time.time_ns())
@@ -39,15 +47,15 @@ class ConsumerPlugin(InboundPlugin):
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         msg: MessagingContext = ctx.get_item("messaging_context")
         remotes = [r for r in (self.extract(h) for h in msg.headers) if r is not None]
-        as_child = bool(self.integration_config.get(self.as_child_setting)) and len(remotes) == 1
-        options = {"child_of": remotes[0]} if as_child else {}
-        span = self.start_span(ctx, self.operation_name(msg), resource=msg.destination, **options)
+        options: Dict[str, Any] = {"child_of": None} if self.own_trace else {}
+        if len(remotes) == 1 and not msg.batch and self.integration_config.get(self.as_child_setting):
+            options["child_of"] = remotes.pop(0)
+        span = self.start_span(ctx, self.operation_name(msg), resource=self.resource(msg), **options)
         if span is None:
             return
         span.start_ns = ctx.get_item(START_NS)
-        if not as_child:
-            for remote in remotes:
-                span.link_span(remote)
+        for remote in remotes:
+            dd.link_span(span, remote)
         dd.set_attribute(span, "messaging.system", msg.messaging_system)
         if msg.destination:
             dd.set_attribute(span, "messaging.destination.name", msg.destination)

@@ -109,8 +109,21 @@ class MessagingContext:
     offset: Optional[int] = None
     # One carrier per message (a batch consume has several); the consumer links or parents to each.
     headers: List[Mapping[str, str]] = field(default_factory=list)
+    batch: bool = False  # a receive call that returns many messages: always linked to each producer
     inject_headers: Optional[Callable[[Dict[str, str]], None]] = None
     tags: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(**_slots)
+class KafkaContext(MessagingContext):
+    """What every Kafka client can tell; a consume reports its first message, as ddtrace does."""
+
+    bootstrap_servers: Optional[str] = None
+    cluster_id: Optional[str] = None
+    group_id: Optional[str] = None
+    key: Any = None
+    tombstone: Optional[bool] = None  # the message has no value
+    received: Optional[bool] = None  # a consume call returned messages
 
 
 ExcInfo = Tuple[Optional[type], Optional[BaseException], Any]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from typing import Dict
+from typing import Optional
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
 from ddtrace_integrations.tracing_plugins.base.outbound import OutboundPlugin
 from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
+
+_ACTIVE_BEFORE = "active_before"
 
 
 class ProducerPlugin(OutboundPlugin):
@@ -22,9 +25,13 @@ class ProducerPlugin(OutboundPlugin):
             f"{system}.produce", provider=system, direction=dd.SpanDirection.OUTBOUND
         )
 
+    def resource(self, msg: MessagingContext) -> Optional[str]:
+        return msg.destination
+
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         msg: MessagingContext = ctx.get_item("messaging_context")
-        span = self.start_span(ctx, self.operation_name(msg), resource=msg.destination)
+        ctx.set_item(_ACTIVE_BEFORE, dd.tracer.context_provider.active())
+        span = self.start_span(ctx, self.operation_name(msg), resource=self.resource(msg))
         if span is None:
             return
         dd.set_attribute(span, "messaging.system", msg.messaging_system)
@@ -41,12 +48,18 @@ class ProducerPlugin(OutboundPlugin):
     def propagation_enabled(self) -> bool:
         return bool(self.integration_config.get("distributed_tracing_enabled", True))
 
+    def on_return(self, ctx: dd.ExecutionContext) -> None:
+        """The send returned before the broker answered: what runs next is not part of this span."""
+        span = ctx.get_item(SPAN)
+        if span is not None and dd.tracer.current_span() is span:
+            dd.tracer.context_provider.activate(ctx.get_item(_ACTIVE_BEFORE))
+
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         span = ctx.get_item(SPAN)
         msg: MessagingContext = ctx.get_item("messaging_context")
         if span is not None:
             if msg.message_id:
                 dd.set_attribute(span, "messaging.message.id", msg.message_id)
-            if msg.partition is not None:
+            if isinstance(msg.partition, int) and msg.partition >= 0:  # a negative one is "not chosen yet"
                 span.set_metric("messaging.kafka.partition", msg.partition)
         super().on_finish(ctx, exc_info)

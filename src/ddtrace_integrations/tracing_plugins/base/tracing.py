@@ -35,6 +35,7 @@ class TracingPlugin:
         self.enabled = False
         self._started = self._on_started
         self._ended = self._on_ended
+        self._returned = self._on_returned
         self._component = ""
 
     @property
@@ -54,11 +55,14 @@ class TracingPlugin:
     def register(self) -> None:
         dd.core.on(f"context.started.{self.event_name}", self._started, self._listener_name)
         dd.core.on(f"context.ended.{self.event_name}", self._ended, self._listener_name)
+        if type(self).on_return is not TracingPlugin.on_return:
+            dd.core.on(f"context.returned.{self.event_name}", self._returned, self._listener_name)
         self.enabled = True
 
     def unregister(self) -> None:
         dd.core.reset_listeners(f"context.started.{self.event_name}", self._started)
         dd.core.reset_listeners(f"context.ended.{self.event_name}", self._ended)
+        dd.core.reset_listeners(f"context.returned.{self.event_name}", self._returned)
         self.enabled = False
 
     @property
@@ -77,6 +81,12 @@ class TracingPlugin:
         except Exception:
             self._fault(ctx)
 
+    def _on_returned(self, ctx: dd.ExecutionContext) -> None:
+        try:
+            self.on_return(ctx)
+        except Exception:
+            self._fault(ctx)
+
     def _fault(self, ctx: dd.ExecutionContext) -> None:
         """A plugin bug must never reach the application: log it once and switch this plugin off."""
         log.error("ddtrace-integrations plugin %s failed and is now disabled", type(self).__name__, exc_info=True)
@@ -87,6 +97,9 @@ class TracingPlugin:
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         """Override: create the span (``start_span``) from the context's typed data."""
+
+    def on_return(self, ctx: dd.ExecutionContext) -> None:
+        """Override: the call returned but its context ends later (``Event(deferred_end=True)``)."""
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         span = ctx.get_item(SPAN)
@@ -109,7 +122,7 @@ class TracingPlugin:
         inherit = options.pop("inherit_service", False)  # a part of its parent's work, under its service
         options_source = options.pop("service_source", True)  # False: the tracer alone names the source
         service: Any = None if inherit else options.pop("service", None) or self.service(pin)
-        parent = options.pop("child_of", None) or dd.tracer.context_provider.active()
+        parent = options.pop("child_of") if "child_of" in options else dd.tracer.context_provider.active()
         if self.service_at_start:
             options["service"] = service
         span = dd.tracer.start_span(name, child_of=parent, activate=True, **options)

@@ -1,0 +1,139 @@
+"""aiokafka publisher: ``send`` as ``aiokafka.produce`` (ending when the broker acknowledges the record),
+``getone``/``getmany`` as ``aiokafka.consume``. The cluster id is asked once, when a client starts."""
+
+from __future__ import annotations
+
+import asyncio
+from types import ModuleType
+from typing import Any
+from typing import Dict
+from typing import Tuple
+
+from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations.messaging import carrier
+from ddtrace_integrations.messaging import with_headers
+from ddtrace_integrations.publisher import Args
+from ddtrace_integrations.publisher import Event
+from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import Publisher
+from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import replace_argument
+from ddtrace_integrations.publisher import traced_async
+from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
+
+log = dd.get_logger(__name__)
+supported_versions = {"aiokafka": ">=0.9.0"}
+publisher = Publisher("aiokafka")
+PRODUCE, CONSUME = "aiokafka.produce", "aiokafka.consume"
+
+
+async def _learn_cluster_id(wrapped: Any, client: Any, args: Args, kwargs: Kwargs) -> Any:
+    result = await wrapped(*args, **kwargs)
+    kafka = getattr(client, "client", None) or client._client
+    if dd.core.has_listeners(f"context.started.{PRODUCE}") or dd.core.has_listeners(f"context.started.{CONSUME}"):
+        try:
+            from aiokafka.protocol import metadata
+
+            node = kafka.get_random_node()
+            if isinstance(metadata.MetadataRequest, type):  # 0.13+: the client picks the version
+                request = metadata.MetadataRequest(topics=[], allow_auto_topic_creation=False)
+            else:
+                request = metadata.MetadataRequest_v5([], False)
+            kafka._ddi_cluster_id = (await kafka.send(node, request)).cluster_id or ""
+        except Exception:
+            log.debug("aiokafka: the cluster id is unknown", exc_info=True)
+    return result
+
+
+def _client(kafka: Any) -> Dict[str, Any]:
+    return {"bootstrap_servers": kafka._bootstrap_servers, "cluster_id": getattr(kafka, "_ddi_cluster_id", None)}
+
+
+def _send(producer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    key = argument(args, kwargs, 2, "key")
+    injected: Dict[str, str] = {}
+    msg = KafkaContext(
+        "kafka",
+        argument(args, kwargs, 0, "topic"),
+        "produce",
+        partition=argument(args, kwargs, 3, "partition"),
+        key=key if isinstance(key, (str, bytes)) else None,
+        tombstone=argument(args, kwargs, 1, "value") is None,
+        inject_headers=injected.update,
+        **_client(producer.client),
+    )
+    return {"messaging_context": msg, "injected": injected}
+
+
+def _with_propagation(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
+    injected = ctx.get_item("injected")
+    if not injected:
+        return args, kwargs
+    return replace_argument(
+        args, kwargs, 5, "headers", with_headers(argument(args, kwargs, 5, "headers"), injected, as_bytes=True)
+    )
+
+
+def _sent(ctx: Any, delivery: Any) -> None:
+    """The span ends with the broker's answer (partition and offset), or the failure."""
+
+    def delivered(future: asyncio.Future[Any]) -> None:
+        error = asyncio.CancelledError() if future.cancelled() else future.exception()
+        if error is not None:
+            ctx.dispatch_ended_event(type(error), error, error.__traceback__)
+            return
+        msg: KafkaContext = ctx.get_item("messaging_context")
+        msg.partition, msg.offset = future.result().partition, future.result().offset
+        ctx.dispatch_ended_event()
+
+    if delivery is not None:
+        delivery.add_done_callback(delivered)
+
+
+def _consume(consumer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    msg = KafkaContext("kafka", None, "consume", group_id=consumer._group_id, **_client(consumer._client))
+    return {"messaging_context": msg}
+
+
+def _got_one(ctx: Any, record: Any) -> None:
+    msg: KafkaContext = ctx.get_item("messaging_context")
+    msg.received = record is not None
+    if record is not None:
+        msg.destination, msg.partition, msg.offset = record.topic, record.partition, record.offset
+        msg.key = record.key if isinstance(record.key, (str, bytes)) else None
+        msg.tombstone = record.value is None
+        msg.headers = [c for c in [carrier(record.headers)] if c]
+
+
+def _got_many(ctx: Any, batches: Any) -> None:
+    """As ddtrace: every topic and its partitions, no single message's details."""
+    msg: KafkaContext = ctx.get_item("messaging_context")
+    msg.received, msg.batch = batches is not None, True
+    partitions: Dict[str, Any] = {}
+    for tp, records in (batches or {}).items():
+        partitions.setdefault(tp.topic, []).append(tp.partition)
+        msg.headers += [c for c in (carrier(r.headers) for r in records) if c]
+    if partitions:
+        msg.destination = next(iter(partitions))
+        msg.tags["kafka.topic"] = ",".join(partitions)
+        msg.tags.update({f"kafka.partitions.{t}": ",".join(map(str, sorted(p))) for t, p in partitions.items()})
+
+
+def patch(aiokafka: ModuleType) -> None:
+    publisher.pin(aiokafka)
+    send = Event(PRODUCE, _send, pin_source=aiokafka, rewrite=_with_propagation, done=_sent, deferred_end=True)
+    publisher.wrap(aiokafka.AIOKafkaProducer, "send", traced_async(send))
+    publisher.wrap(
+        aiokafka.AIOKafkaConsumer, "getone", traced_async(Event(CONSUME, _consume, pin_source=aiokafka, done=_got_one))
+    )
+    publisher.wrap(
+        aiokafka.AIOKafkaConsumer,
+        "getmany",
+        traced_async(Event(CONSUME, _consume, pin_source=aiokafka, done=_got_many)),
+    )
+    for cls in (aiokafka.AIOKafkaProducer, aiokafka.AIOKafkaConsumer):
+        publisher.wrap(cls, "start", _learn_cluster_id)
+
+
+def unpatch(aiokafka: ModuleType) -> None:
+    publisher.unwrap_all()

@@ -1,0 +1,131 @@
+"""confluent-kafka publisher: ``produce``, ``poll`` and ``consume`` as ``kafka.produce``/``kafka.consume``.
+
+``Producer`` and ``Consumer`` are C types whose methods cannot be wrapped in place, so (as ddtrace does)
+the module's names point at subclasses while patched: clients created from a class object taken before
+patching stay untraced. The Serializing/Deserializing clients are Python classes, wrapped in place.
+"""
+
+from __future__ import annotations
+
+import time
+from types import ModuleType
+from typing import Any
+from typing import Dict
+from typing import Mapping
+from typing import Tuple
+
+from ddtrace_integrations.messaging import carrier
+from ddtrace_integrations.messaging import with_headers
+from ddtrace_integrations.publisher import Args
+from ddtrace_integrations.publisher import Event
+from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import Publisher
+from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import replace_argument
+from ddtrace_integrations.publisher import traced
+from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
+
+supported_versions = {"confluent_kafka": ">=1.9.2"}
+publisher = Publisher("kafka")
+_originals: Dict[str, Any] = {}
+_cluster_ids: Dict[str, str] = {}  # bootstrap servers -> cluster id, learnt by producers (see _cluster_id)
+_RETRY_AFTER = 300.0
+
+
+def _remember_config(wrapped: Any, client: Any, args: Args, kwargs: Kwargs) -> None:
+    wrapped(*args, **kwargs)
+    conf = args[0] if args and isinstance(args[0], Mapping) else kwargs
+    client._ddi_servers = conf.get("bootstrap.servers", conf.get("metadata.broker.list"))
+    client._ddi_group = conf.get("group.id", "")
+    client._ddi_deserializing = isinstance(client, _originals["module"].DeserializingConsumer)
+
+
+def _cluster_id(client: Any, topic: Any, producer: bool) -> str:
+    """Asked of producers only (a consumer's metadata calls can race its rebalances inside librdkafka);
+    consumers reuse what a producer of the same servers learnt. A failure is not retried for 5 minutes."""
+    known = getattr(client, "_ddi_cluster_id", "") or _cluster_ids.get(getattr(client, "_ddi_servers", None) or "")
+    if known or not producer or time.monotonic() - getattr(client, "_ddi_cluster_failed", -_RETRY_AFTER) < _RETRY_AFTER:
+        return known or ""
+    try:
+        client._ddi_cluster_id = client.list_topics(topic=topic, timeout=1.0).cluster_id or ""
+    except Exception:
+        client._ddi_cluster_failed = time.monotonic()
+        return ""
+    servers = getattr(client, "_ddi_servers", None)
+    if client._ddi_cluster_id and servers:
+        _cluster_ids[servers] = client._ddi_cluster_id
+    return client._ddi_cluster_id
+
+
+def _produce_event(key_at: int, value_at: int, serializing: bool) -> Event:
+    def build(producer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+        topic = argument(args, kwargs, 0, "topic") or ""
+        key = argument(args, kwargs, key_at, "key")
+        injected: Dict[str, str] = {}
+        msg = KafkaContext(
+            "kafka",
+            topic,
+            "produce",
+            partition=argument(args, kwargs, 3, "partition", -1),
+            bootstrap_servers=getattr(producer, "_ddi_servers", None),
+            cluster_id=_cluster_id(producer, topic, producer=True),
+            key=key if isinstance(key, (str, bytes)) else None if serializing else "",
+            tombstone=argument(args, kwargs, value_at, "value") is None,
+            inject_headers=injected.update,
+        )
+        return {"messaging_context": msg, "injected": injected}
+
+    return Event("kafka.produce", build, pin_source=_originals["module"], rewrite=_with_propagation)
+
+
+def _with_propagation(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
+    injected = ctx.get_item("injected")
+    if not injected:
+        return args, kwargs
+    headers = with_headers(argument(args, kwargs, 6, "headers"), injected, as_bytes=False)
+    return replace_argument(args, kwargs, 6, "headers", headers)
+
+
+def _consume(consumer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    return {"messaging_context": KafkaContext("kafka", None, "consume", group_id=getattr(consumer, "_ddi_group", ""))}
+
+
+def _received(ctx: Any, result: Any) -> None:
+    msg: KafkaContext = ctx.get_item("messaging_context")
+    messages = result if isinstance(result, list) else [] if result is None else [result]
+    msg.received, msg.batch = bool(messages), isinstance(result, list)
+    msg.headers = [c for c in (carrier(m.headers()) for m in messages) if c]
+    if not messages:
+        return
+    first = messages[0]
+    key, msg.destination = first.key(), str(first.topic())
+    deserialized = getattr(ctx.get_item("instance"), "_ddi_deserializing", False)
+    msg.key = key if isinstance(key, (str, bytes)) else None if deserialized else ""  # ddtrace's choices
+    msg.partition, msg.offset = first.partition(), first.offset()
+    msg.cluster_id = _cluster_id(ctx.get_item("instance"), msg.destination, producer=False)
+    try:
+        msg.tombstone = len(first) == 0
+    except TypeError:  # some versions' messages have no length
+        msg.tombstone = False
+
+
+def patch(kafka: ModuleType) -> None:
+    publisher.pin(kafka)
+    _originals.update(module=kafka, Producer=kafka.Producer, Consumer=kafka.Consumer)
+    producer = type("Producer", (kafka.Producer,), {"__module__": kafka.__name__})
+    consumer = type("Consumer", (kafka.Consumer,), {"__module__": kafka.__name__})
+    consume = traced(Event("kafka.consume", _consume, pin_source=kafka, done=_received))
+    for cls in (producer, consumer, kafka.SerializingProducer, kafka.DeserializingConsumer):
+        publisher.wrap(cls, "__init__", _remember_config)
+    publisher.wrap(producer, "produce", traced(_produce_event(key_at=2, value_at=1, serializing=False)))
+    publisher.wrap(kafka.SerializingProducer, "produce", traced(_produce_event(key_at=1, value_at=2, serializing=True)))
+    for cls, method in ((consumer, "poll"), (consumer, "consume"), (kafka.DeserializingConsumer, "poll")):
+        publisher.wrap(cls, method, consume)
+    setattr(kafka, "Producer", producer)  # noqa: B010
+    setattr(kafka, "Consumer", consumer)  # noqa: B010
+
+
+def unpatch(kafka: ModuleType) -> None:
+    publisher.unwrap_all()
+    setattr(kafka, "Producer", _originals["Producer"])  # noqa: B010
+    setattr(kafka, "Consumer", _originals["Consumer"])  # noqa: B010
