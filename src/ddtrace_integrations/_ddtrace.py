@@ -165,6 +165,17 @@ def is_remote_parent(context: Any) -> bool:
     return bool(context.trace_id or context._baggage)
 
 
+def record_error(span: Span, exc_type: Any, error: Any, traceback: Any) -> None:
+    """``Span.set_exc_info``, also for an error that was handed over rather than raised (a failed
+    delivery reported through a future's callback has no traceback, which ddtrace would ignore)."""
+    if traceback is not None:
+        span.set_exc_info(exc_type, error, traceback)
+        return
+    span.error = 1
+    span._set_attribute("error.type", f"{exc_type.__module__}.{exc_type.__qualname__}")
+    span._set_attribute("error.message", str(error))
+
+
 def link_span(span: Span, context: Any) -> None:
     """Link ``span`` to an extracted context, and to the other contexts extraction found beside it
     (conflicting propagation styles), which ``Span.link_span`` alone would drop."""

@@ -47,12 +47,32 @@ class Message:
         self.topic, self.value, self.headers, self.offset = topic, value, headers, offset
 
 
+class Delivery:
+    """What an asynchronous send returns: settled later, when the 'broker' answers."""
+
+    def __init__(self) -> None:
+        self.callbacks: List[Any] = []
+
+    def on_done(self, callback: Any) -> None:
+        self.callbacks.append(callback)
+
+    def settle(self, error: Optional[BaseException] = None) -> None:
+        for callback in self.callbacks:
+            callback(error)
+
+
 class Broker:
     host = "broker.internal"
     port = 9092
 
     def __init__(self) -> None:
         self.queue: List[Message] = []
+
+    def send_later(self, topic: str, value: bytes) -> Delivery:
+        if not topic:
+            raise ValueError("no topic")
+        self.queue.append(Message(topic, value, None, len(self.queue)))
+        return Delivery()
 
     def send(self, topic: str, value: bytes, headers: Optional[Dict[str, str]] = None) -> int:
         self.queue.append(Message(topic, value, headers, len(self.queue)))

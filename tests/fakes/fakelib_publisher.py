@@ -64,8 +64,22 @@ def _with_headers(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
     return replace_argument(args, kwargs, 2, "headers", headers)
 
 
+def _acknowledged(ctx: Any, delivery: Any) -> None:
+    def settled(error: Any) -> None:
+        if error is None:
+            ctx.get_item("messaging_context").partition = 0
+            ctx.dispatch_ended_event()
+        else:
+            ctx.dispatch_ended_event(type(error), error, error.__traceback__)
+
+    if delivery is not None:
+        delivery.on_done(settled)
+
+
 def _receive(broker: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    return {"messaging_context": MessagingContext("fakemq", argument(args, kwargs, 0, "topic"), "consume")}
+    msg = MessagingContext("fakemq", argument(args, kwargs, 0, "topic"), "consume")
+    msg.batch = argument(args, kwargs, 1, "max_messages", 1) > 1
+    return {"messaging_context": msg}
 
 
 def _received(ctx: Any, messages: Any) -> None:
@@ -102,6 +116,8 @@ def patch(fakelib: ModuleType) -> None:
     publisher.wrap(conn, "arows", traced_async_iter(Event("fakelib.rows", _rows, pin_source=fakelib, done=_rowcount)))
     send = Event("fakelib.send", _send, pin_source=fakelib, rewrite=_with_headers)
     publisher.wrap(fakelib.Broker, "send", traced(send))
+    later = Event("fakelib.send", _send, pin_source=fakelib, done=_acknowledged, deferred_end=True)
+    publisher.wrap(fakelib.Broker, "send_later", traced(later))
     receive = Event("fakelib.receive", _receive, pin_source=fakelib, done=_received)
     publisher.wrap(fakelib.Broker, "receive", traced(receive))
     publisher.wrap(fakelib, "handle", traced(Event("fakelib.request", _request, pin_source=fakelib, done=_responded)))

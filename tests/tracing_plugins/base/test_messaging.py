@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from ddtrace.trace import tracer
 from helpers import assert_span
 
 
@@ -77,3 +78,36 @@ def test_consumer_can_be_a_child_instead(fake, spans, consume_as_child):
 def test_empty_receive_is_still_traced(fake, spans):
     assert fake.Broker().receive("orders") == []
     assert spans.one("fakemq.consume")._get_links() == []
+
+
+def test_batch_consume_stays_linked_when_children_are_configured(fake, spans, consume_as_child):
+    broker = fake.Broker()
+    broker.send("orders", b"a")
+    broker.send("orders", b"b")
+    producers = {(s.trace_id, s.span_id) for s in spans.named("fakemq.produce")}
+    broker.receive("orders", max_messages=2)
+    consumer = spans.one("fakemq.consume")
+    assert consumer.parent_id is None
+    assert {(link.trace_id, link.span_id) for link in consumer._get_links()} == producers
+
+
+def test_a_send_acknowledged_later_ends_then_and_is_not_left_active(fake, spans):
+    with tracer.trace("job") as job:
+        delivery = fake.Broker().send_later("orders", b"x")
+        assert tracer.current_span() is job
+        assert spans.named("fakemq.produce") == []
+    delivery.settle()
+    producer = spans.one("fakemq.produce")
+    assert producer.parent_id == job.span_id and producer.error == 0
+    assert producer.get_metric("messaging.kafka.partition") == 0
+
+
+def test_a_send_acknowledged_later_ends_with_its_failure(fake, spans):
+    fake.Broker().send_later("orders", b"x").settle(TimeoutError("no answer"))
+    assert_span(spans.one("fakemq.produce"), error=1, meta={"error.type": "builtins.TimeoutError"})
+
+
+def test_a_send_that_raises_ends_at_once_with_the_error(fake, spans):
+    with pytest.raises(ValueError):
+        fake.Broker().send_later("", b"x")
+    assert_span(spans.one("fakemq.produce"), error=1, meta={"error.message": "no topic"})

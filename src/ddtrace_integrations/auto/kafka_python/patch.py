@@ -73,7 +73,7 @@ def _sent(ctx: Any, future: Any) -> None:
 
 
 def _poll(consumer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    msg = KafkaContext("kafka", None, "consume", group_id=consumer.config["group_id"], batch=True, **_client(consumer))
+    msg = KafkaContext("kafka", None, "consume", group_id=consumer.config["group_id"], **_client(consumer))
     return {"messaging_context": msg}
 
 
@@ -81,7 +81,7 @@ def _polled(ctx: Any, batches: Any) -> None:
     """As confluent-kafka's ``consume``: the first message's details, a link to every producer."""
     msg: KafkaContext = ctx.get_item("messaging_context")
     records = [record for batch in (batches or {}).values() for record in batch]
-    msg.received = bool(records)
+    msg.received, msg.batch = bool(records), len(records) > 1  # poll(max_records=1) receives one message
     msg.headers = [c for c in (carrier(r.headers) for r in records) if c]
     if records:
         first = records[0]

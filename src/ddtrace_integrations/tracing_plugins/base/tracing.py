@@ -106,7 +106,7 @@ class TracingPlugin:
         if span is None:
             return
         if exc_info[1] is not None:
-            span.set_exc_info(*exc_info)
+            dd.record_error(span, *exc_info)
         span.finish()
 
     def service(self, pin: Any) -> Optional[str]:
