@@ -7,6 +7,14 @@ from typing import Dict
 from typing import Iterable
 from typing import Mapping
 from typing import Optional
+from typing import Tuple
+
+from ddtrace_integrations.publisher import Args
+from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import Rewrite
+from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import replace_argument
+from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
 
 
 def carrier(headers: Any) -> Optional[Dict[str, str]]:
@@ -32,3 +40,36 @@ def with_headers(headers: Any, added: Mapping[str, str], *, as_bytes: bool) -> A
     if isinstance(headers, Mapping):
         return {**headers, **dict(extra)}
     return [*(headers or ()), *extra]
+
+
+def headers_rewrite(position: int, *, as_bytes: bool) -> Rewrite:
+    """A send's ``rewrite``: its headers argument (at ``position`` or ``headers=``) replaced by a copy
+    carrying what the plugins injected (the ``injected`` item of ``send_items``)."""
+
+    def rewrite(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
+        injected = ctx.get_item("injected")
+        if not injected:
+            return args, kwargs
+        headers = with_headers(argument(args, kwargs, position, "headers"), injected, as_bytes=as_bytes)
+        return replace_argument(args, kwargs, position, "headers", headers)
+
+    return rewrite
+
+
+def send_items(
+    args: Args, kwargs: Kwargs, *, key_at: int, value_at: int, partition_at: int, partition: Any = None, **client: Any
+) -> Dict[str, Any]:
+    """The context items of a Kafka send: a ``KafkaContext`` and the dict the plugins inject into."""
+    key = argument(args, kwargs, key_at, "key")
+    injected: Dict[str, str] = {}
+    msg = KafkaContext(
+        "kafka",
+        argument(args, kwargs, 0, "topic"),
+        "produce",
+        partition=argument(args, kwargs, partition_at, "partition", partition),
+        key=key if isinstance(key, (str, bytes)) else None,
+        tombstone=argument(args, kwargs, value_at, "value") is None,
+        inject_headers=injected.update,
+        **client,
+    )
+    return {"messaging_context": msg, "injected": injected}

@@ -7,17 +7,15 @@ import asyncio
 from types import ModuleType
 from typing import Any
 from typing import Dict
-from typing import Tuple
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.messaging import carrier
-from ddtrace_integrations.messaging import with_headers
+from ddtrace_integrations.messaging import headers_rewrite
+from ddtrace_integrations.messaging import send_items
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Publisher
-from ddtrace_integrations.publisher import argument
-from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import traced_async
 from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
 
@@ -50,28 +48,7 @@ def _client(kafka: Any) -> Dict[str, Any]:
 
 
 def _send(producer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    key = argument(args, kwargs, 2, "key")
-    injected: Dict[str, str] = {}
-    msg = KafkaContext(
-        "kafka",
-        argument(args, kwargs, 0, "topic"),
-        "produce",
-        partition=argument(args, kwargs, 3, "partition"),
-        key=key if isinstance(key, (str, bytes)) else None,
-        tombstone=argument(args, kwargs, 1, "value") is None,
-        inject_headers=injected.update,
-        **_client(producer.client),
-    )
-    return {"messaging_context": msg, "injected": injected}
-
-
-def _with_propagation(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
-    injected = ctx.get_item("injected")
-    if not injected:
-        return args, kwargs
-    return replace_argument(
-        args, kwargs, 5, "headers", with_headers(argument(args, kwargs, 5, "headers"), injected, as_bytes=True)
-    )
+    return send_items(args, kwargs, key_at=2, value_at=1, partition_at=3, **_client(producer.client))
 
 
 def _sent(ctx: Any, delivery: Any) -> None:
@@ -121,7 +98,9 @@ def _got_many(ctx: Any, batches: Any) -> None:
 
 def patch(aiokafka: ModuleType) -> None:
     publisher.pin(aiokafka)
-    send = Event(PRODUCE, _send, pin_source=aiokafka, rewrite=_with_propagation, done=_sent, deferred_end=True)
+    send = Event(
+        PRODUCE, _send, pin_source=aiokafka, rewrite=headers_rewrite(5, as_bytes=True), done=_sent, deferred_end=True
+    )
     publisher.wrap(aiokafka.AIOKafkaProducer, "send", traced_async(send))
     publisher.wrap(
         aiokafka.AIOKafkaConsumer, "getone", traced_async(Event(CONSUME, _consume, pin_source=aiokafka, done=_got_one))

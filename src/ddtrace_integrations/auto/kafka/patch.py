@@ -12,16 +12,15 @@ from types import ModuleType
 from typing import Any
 from typing import Dict
 from typing import Mapping
-from typing import Tuple
 
 from ddtrace_integrations.messaging import carrier
-from ddtrace_integrations.messaging import with_headers
+from ddtrace_integrations.messaging import headers_rewrite
+from ddtrace_integrations.messaging import send_items
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import argument
-from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
 
@@ -60,30 +59,24 @@ def _cluster_id(client: Any, topic: Any, producer: bool) -> str:
 def _produce_event(key_at: int, value_at: int, serializing: bool) -> Event:
     def build(producer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         topic = argument(args, kwargs, 0, "topic") or ""
-        key = argument(args, kwargs, key_at, "key")
-        injected: Dict[str, str] = {}
-        msg = KafkaContext(
-            "kafka",
-            topic,
-            "produce",
-            partition=argument(args, kwargs, 3, "partition", -1),
+        items = send_items(
+            args,
+            kwargs,
+            key_at=key_at,
+            value_at=value_at,
+            partition_at=3,
+            partition=-1,  # librdkafka's "unassigned"
             bootstrap_servers=getattr(producer, "_ddi_servers", None),
             cluster_id=_cluster_id(producer, topic, producer=True),
-            key=key if isinstance(key, (str, bytes)) else None if serializing else "",
-            tombstone=argument(args, kwargs, value_at, "value") is None,
-            inject_headers=injected.update,
         )
-        return {"messaging_context": msg, "injected": injected}
+        msg = items["messaging_context"]
+        msg.destination = topic
+        if msg.key is None and not serializing:
+            msg.key = ""  # as ddtrace tags a plain producer's missing key
+        return items
 
-    return Event("kafka.produce", build, pin_source=_originals["module"], rewrite=_with_propagation)
-
-
-def _with_propagation(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
-    injected = ctx.get_item("injected")
-    if not injected:
-        return args, kwargs
-    headers = with_headers(argument(args, kwargs, 6, "headers"), injected, as_bytes=False)
-    return replace_argument(args, kwargs, 6, "headers", headers)
+    rewrite = headers_rewrite(6, as_bytes=False)
+    return Event("kafka.produce", build, pin_source=_originals["module"], rewrite=rewrite)
 
 
 def _consume(consumer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:

@@ -6,16 +6,14 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 from typing import Dict
-from typing import Tuple
 
 from ddtrace_integrations.messaging import carrier
-from ddtrace_integrations.messaging import with_headers
+from ddtrace_integrations.messaging import headers_rewrite
+from ddtrace_integrations.messaging import send_items
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Publisher
-from ddtrace_integrations.publisher import argument
-from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
 
@@ -33,27 +31,7 @@ def _client(client: Any) -> Dict[str, Any]:
 
 
 def _send(producer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    key = argument(args, kwargs, 2, "key")
-    injected: Dict[str, str] = {}
-    msg = KafkaContext(
-        "kafka",
-        argument(args, kwargs, 0, "topic"),
-        "produce",
-        partition=argument(args, kwargs, 4, "partition"),
-        key=key if isinstance(key, (str, bytes)) else None,
-        tombstone=argument(args, kwargs, 1, "value") is None,
-        inject_headers=injected.update,
-        **_client(producer),
-    )
-    return {"messaging_context": msg, "injected": injected}
-
-
-def _with_propagation(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
-    injected = ctx.get_item("injected")
-    if not injected:
-        return args, kwargs
-    headers = with_headers(argument(args, kwargs, 3, "headers"), injected, as_bytes=True)
-    return replace_argument(args, kwargs, 3, "headers", headers)
+    return send_items(args, kwargs, key_at=2, value_at=1, partition_at=4, **_client(producer))
 
 
 def _sent(ctx: Any, future: Any) -> None:
@@ -93,7 +71,12 @@ def _polled(ctx: Any, batches: Any) -> None:
 def patch(kafka: ModuleType) -> None:
     publisher.pin(kafka)
     send = Event(
-        "kafka_python.produce", _send, pin_source=kafka, rewrite=_with_propagation, done=_sent, deferred_end=True
+        "kafka_python.produce",
+        _send,
+        pin_source=kafka,
+        rewrite=headers_rewrite(3, as_bytes=True),
+        done=_sent,
+        deferred_end=True,
     )
     publisher.wrap(kafka.KafkaProducer, "send", traced(send))
     publisher.wrap(
