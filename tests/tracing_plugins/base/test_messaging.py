@@ -46,16 +46,6 @@ def test_consumer_span_links_to_the_producer_and_covers_the_wait(fake, spans):
     )
 
 
-def test_batch_consume_links_every_message(fake, spans):
-    broker = fake.Broker()
-    broker.send("orders", b"a")
-    broker.send("orders", b"b")
-    producers = {(s.trace_id, s.span_id) for s in spans.named("fakemq.produce")}
-    broker.receive("orders", max_messages=2)
-    consumer = spans.one("fakemq.consume")
-    assert {(link.trace_id, link.span_id) for link in consumer._get_links()} == producers
-
-
 @pytest.fixture
 def consume_as_child():
     import ddtrace
@@ -80,12 +70,19 @@ def test_empty_receive_is_still_traced(fake, spans):
     assert spans.one("fakemq.consume")._get_links() == []
 
 
-def test_batch_consume_stays_linked_when_children_are_configured(fake, spans, consume_as_child):
+@pytest.mark.parametrize("as_child", [False, True])
+def test_batch_consume_links_every_message_even_when_children_are_configured(fake, spans, as_child):
+    import ddtrace
+
+    ddtrace.config.fakelib.consume_as_child = as_child
     broker = fake.Broker()
     broker.send("orders", b"a")
     broker.send("orders", b"b")
     producers = {(s.trace_id, s.span_id) for s in spans.named("fakemq.produce")}
-    broker.receive("orders", max_messages=2)
+    try:
+        broker.receive("orders", max_messages=2)
+    finally:
+        ddtrace.config.fakelib.consume_as_child = False
     consumer = spans.one("fakemq.consume")
     assert consumer.parent_id is None
     assert {(link.trace_id, link.span_id) for link in consumer._get_links()} == producers
