@@ -189,3 +189,37 @@ def test_the_producer_span_is_not_left_active_after_the_send(client, spans):
         client.produce(b"x")
         assert tracer.current_span() is job
     assert produced(spans)[0].parent_id == job.span_id
+
+
+def test_aiokafka_getmany_over_two_topics_names_each_topic_and_its_partitions(spans):
+    import asyncio
+
+    import aiokafka
+    from clients import Aiokafka
+
+    ddtrace_integrations.patch(aiokafka=True)
+    first, second = Aiokafka(new_topic()), new_topic()
+    try:
+        first.produce(b"a")
+        first.run(first.producer.send_and_wait(second, b"b"))
+
+        async def both():
+            first.consumer.assign([first.tp, aiokafka.TopicPartition(second, 0)])
+            records = {}
+            while sum(len(r) for r in records.values()) < 2:
+                for tp, batch in (await first.consumer.getmany(timeout_ms=10000)).items():
+                    records.setdefault(tp.topic, []).extend(batch)
+            return records
+
+        spans.clear()
+        first.run(asyncio.wait_for(both(), 20))
+        consumers = spans.named("kafka.consume")
+        both_topics = [s for s in consumers if s.get_tag("kafka.topic") and "," in s.get_tag("kafka.topic")]
+        span = both_topics[0] if both_topics else consumers[0]
+        topics = span.get_tag("kafka.topic").split(",")
+        assert set(topics) <= {first.topic, second} and span.get_tag("messaging.destination.name") == topics[0]
+        assert all(span.get_tag(f"kafka.partitions.{t}") == "0" for t in topics)
+        assert span.parent_id is None and span.get_tag("kafka.received_message") == "True"
+    finally:
+        first.close()
+        ddtrace_integrations.unpatch(aiokafka=True)
