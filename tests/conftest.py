@@ -13,6 +13,7 @@ os.environ.setdefault("DD_REMOTE_CONFIGURATION_ENABLED", "false")
 # This process's own traces get their own test-agent session, apart from the parity subprocesses' sessions.
 os.environ["_DD_TRACE_WRITER_ADDITIONAL_HEADERS"] = "X-Datadog-Test-Session-Token:ddi-pytest-process"
 
+from helpers import DataStreams
 from helpers import SpanRecorder
 from helpers import install_recorder
 
@@ -58,3 +59,18 @@ def fake_dbapi(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     ddtrace_integrations.patch(fakedbapi=True)
     yield fakedbapi
     ddtrace_integrations.unpatch(fakedbapi=True)
+
+
+@pytest.fixture
+def data_streams(monkeypatch: pytest.MonkeyPatch) -> Iterator[DataStreams]:
+    """ddtrace's own Data Streams processor, switched on for one test; read, never flushed, while it runs."""
+    from ddtrace.internal import datastreams
+    from ddtrace.internal.datastreams.processor import DataStreamsProcessor
+
+    from ddtrace_integrations import _ddtrace as dd
+
+    monkeypatch.setattr(dd.config, "_data_streams_enabled", True)
+    processor = DataStreamsProcessor(interval=3600)
+    monkeypatch.setattr(datastreams, "_processor", processor)
+    yield DataStreams(processor)
+    processor.stop()

@@ -95,6 +95,41 @@ def assert_span(
         assert key not in tags and key not in span_metrics, f"{key} should not be on {span.name}: {tags}"
 
 
+class DataStreams:
+    """What a Data Streams processor recorded, over all its buckets."""
+
+    def __init__(self, processor: Any) -> None:
+        self.processor = processor
+
+    def pathways(self, *edge_tags: str) -> List[Tuple[int, int, Any]]:
+        """(hash, parent hash, stats) of each checkpoint with exactly these edge tags."""
+        wanted = ",".join(sorted(edge_tags))
+        return [
+            (hash_value, parent, stats)
+            for bucket in self.processor._buckets.values()
+            for (tags, hash_value, parent), stats in bucket.pathway_stats.items()
+            if tags == wanted
+        ]
+
+    def offsets(self, kind: str) -> Dict[Tuple[Any, ...], int]:
+        """The latest ``produce`` or ``commit`` offset of each partition (keyed as ddtrace keys them)."""
+        found: Dict[Tuple[Any, ...], int] = {}
+        for bucket in self.processor._buckets.values():
+            for key, offset in getattr(bucket, f"latest_{kind}_offsets").items():
+                found[tuple(key)] = max(offset, found.get(tuple(key), offset))
+        return found
+
+    @staticmethod
+    def sketch_of(*values: float) -> bytes:
+        """The serialized sketch holding exactly ``values``: compares a recorded distribution exactly."""
+        from ddtrace.internal.native import DDSketch
+
+        sketch = DDSketch()
+        for value in values:
+            sketch.add(value)
+        return sketch.to_proto()
+
+
 def dbm_comment(span: Span, mode: str, **fields: str) -> str:
     """The SQL comment ddtrace's format gives ``span`` in ``mode``: ``fields`` (dddb, dddbs, ddh, ddps)
     sorted as the comment sorts them, plus the traceparent in full mode."""

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 from typing import Callable
 from typing import Dict
+from typing import List
 from typing import Optional
 
 import wrapt
@@ -22,6 +23,9 @@ from ddtrace.internal import core
 from ddtrace.internal import process_tags
 from ddtrace.internal.constants import COMPONENT
 from ddtrace.internal.constants import PROPAGATED_HASH
+from ddtrace.internal.datastreams import data_streams_processor
+from ddtrace.internal.datastreams.processor import DsmPathwayCodec
+from ddtrace.internal.datastreams.utils import _calculate_byte_size
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.peer_service.processor import PeerServiceProcessor
 from ddtrace.internal.schema import SCHEMA_VERSION
@@ -188,6 +192,28 @@ def link_span(span: Span, context: Any) -> None:
             flags=link.flags,
             attributes=link.attributes,
         )
+
+
+def data_streams() -> Any:
+    """ddtrace's Data Streams processor, or None unless ``DD_DATA_STREAMS_ENABLED`` is set."""
+    return data_streams_processor() if config._data_streams_enabled else None
+
+
+def payload_size(*parts: Any) -> int:
+    """Bytes of a message's parts (text, bytes, or a mapping of headers), as ddtrace's DSM counts them."""
+    return sum(_calculate_byte_size(part) for part in parts)
+
+
+def checkpoint_sent(processor: Any, edge_tags: List[str], size: int, span: Span) -> Dict[str, str]:
+    """A pathway checkpoint for a message being sent; returns the header that carries the pathway on."""
+    headers: Dict[str, str] = {}
+    DsmPathwayCodec.encode(processor.set_checkpoint(edge_tags, payload_size=size, span=span), headers)
+    return headers
+
+
+def checkpoint_received(processor: Any, carrier: Dict[str, str], edge_tags: List[str], size: int, span: Span) -> None:
+    """A pathway checkpoint for a received message, continuing the pathway its headers carry."""
+    DsmPathwayCodec.decode(carrier, processor).set_checkpoint(edge_tags, payload_size=size, span=span)
 
 
 def traceparent(span: Span) -> str:

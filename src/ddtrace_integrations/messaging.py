@@ -1,36 +1,23 @@
-"""Publisher helpers shared by the message-queue clients: header carriers, read and written as copies."""
+"""Publisher helpers shared by the message-queue clients: sends, acknowledgements, headers written as copies."""
 
 from __future__ import annotations
 
 from typing import Any
 from typing import Dict
-from typing import Iterable
 from typing import Mapping
-from typing import Optional
 from typing import Tuple
 
+from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Rewrite
 from ddtrace_integrations.publisher import argument
 from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
+from ddtrace_integrations.tracing_plugins.base.events import Message
+from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
 
-
-def carrier(headers: Any) -> Optional[Dict[str, str]]:
-    """A message's headers (a mapping or ``(name, value)`` pairs, values bytes or text) as text, for
-    extraction; None when there are none or they cannot be read."""
-    if not headers:
-        return None
-    try:
-        pairs: Iterable[Any] = headers.items() if isinstance(headers, Mapping) else headers
-        return {
-            str(name): value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else str(value)
-            for name, value in pairs
-            if value is not None
-        }
-    except (TypeError, ValueError):
-        return None
+log = dd.get_logger(__name__)
 
 
 def with_headers(headers: Any, added: Mapping[str, str], *, as_bytes: bool) -> Any:
@@ -57,19 +44,43 @@ def headers_rewrite(position: int, *, as_bytes: bool) -> Rewrite:
 
 
 def send_items(
-    args: Args, kwargs: Kwargs, *, key_at: int, value_at: int, partition_at: int, partition: Any = None, **client: Any
+    args: Args,
+    kwargs: Kwargs,
+    *,
+    key_at: int,
+    value_at: int,
+    partition_at: int,
+    headers_at: int,
+    partition: Any = None,
+    **client: Any,
 ) -> Dict[str, Any]:
     """The context items of a Kafka send: a ``KafkaContext`` and the dict the plugins inject into."""
-    key = argument(args, kwargs, key_at, "key")
+    topic, key, value = (
+        argument(args, kwargs, 0, "topic"),
+        argument(args, kwargs, key_at, "key"),
+        argument(args, kwargs, value_at, "value"),
+    )
     injected: Dict[str, str] = {}
     msg = KafkaContext(
         "kafka",
-        argument(args, kwargs, 0, "topic"),
+        topic,
         "produce",
         partition=argument(args, kwargs, partition_at, "partition", partition),
         key=key if isinstance(key, (str, bytes)) else None,
-        tombstone=argument(args, kwargs, value_at, "value") is None,
+        tombstone=value is None,
         inject_headers=injected.update,
         **client,
     )
+    headers = argument(args, kwargs, headers_at, "headers")
+    msg.messages.append(Message(topic, msg.partition, key=key, value=value, headers=headers))
     return {"messaging_context": msg, "injected": injected}
+
+
+def acknowledged(msg: MessagingContext, partition: Any, offset: Any) -> None:
+    """Records where the broker put a sent message, and tells the plugin that asked to know."""
+    msg.partition, msg.offset = partition, offset
+    if msg.on_acknowledged is not None:
+        try:
+            msg.on_acknowledged()
+        except Exception:
+            log.debug("%s: acknowledgement not recorded", msg.messaging_system, exc_info=True)

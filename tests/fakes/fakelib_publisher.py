@@ -19,6 +19,7 @@ from ddtrace_integrations.publisher import traced_async
 from ddtrace_integrations.publisher import traced_async_iter
 from ddtrace_integrations.publisher import traced_iter
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
+from ddtrace_integrations.tracing_plugins.base.events import Message
 from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
 from ddtrace_integrations.tracing_plugins.base.events import WebContext
 from ddtrace_integrations.tracing_plugins.base.events import WebResponseContext
@@ -50,6 +51,9 @@ def _rowcount(ctx: Any, result: Any) -> None:
 def _send(broker: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
     topic = argument(args, kwargs, 0, "topic")
     msg = MessagingContext("fakemq", topic, "produce", host=broker.host, port=broker.port)
+    msg.messages = [
+        Message(topic, value=argument(args, kwargs, 1, "value"), headers=argument(args, kwargs, 2, "headers"))
+    ]
     msg.tags["messaging.fakemq.brokers"] = f"{broker.host}:{broker.port}"
     carrier: Dict[str, str] = {}
     msg.inject_headers = carrier.update
@@ -84,7 +88,7 @@ def _receive(broker: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
 
 def _received(ctx: Any, messages: Any) -> None:
     msg = ctx.get_item("messaging_context")
-    msg.headers = [m.headers for m in messages or () if m.headers]
+    msg.messages = [Message(m.topic, offset=m.offset, value=m.value, headers=m.headers) for m in messages or ()]
     if messages and len(messages) == 1:
         msg.offset = messages[0].offset
 

@@ -16,6 +16,8 @@ VARIANTS = {
     # ddtrace's default, v2's setting: a single message's consumer is its producer's child
     # (v2's default, a link, is checked in test_aiokafka.py: ddtrace has no such mode for aiokafka)
     "propagation_as_child": {"DD_KAFKA_PROPAGATION_ENABLED": "true", "DD_KAFKA_CONSUME_AS_CHILD": "true"},
+    # checkpoints, the pathway header and offsets through ddtrace's own DSM processor
+    "data_streams": {"DD_DATA_STREAMS_ENABLED": "true"},
 }
 
 # Reviewed differences, each documented in docs/differences.md. Key: (variant or "*", step or "*", field).

@@ -48,7 +48,9 @@ async def main():
     async def list_headers():
         headers = [("app", b"1")]
         await producer.send_and_wait(TOPIC, b"with headers", b"list", headers=headers)
-        print("caller's headers", headers)
+        # ddtrace's DSM appends its pathway header to the caller's list (v2 sends a copy, tested in
+        # test_kafka.py): left out here so that both runs print the same
+        print("caller's headers", [h for h in headers if h[0] != "dd-pathway-ctx-base64"])
 
     async def getone():
         record = await consumer.getone(TopicPartition(TOPIC, 0))

@@ -27,13 +27,13 @@ def new_topic() -> str:
 class Confluent:
     integration = "kafka"
 
-    def __init__(self, topic: str) -> None:
+    def __init__(self, topic: str, auto_commit: bool = False) -> None:
         import confluent_kafka
 
         self.topic = topic
         self.producer = confluent_kafka.Producer({"bootstrap.servers": SERVERS})
         self.consumer = confluent_kafka.Consumer(
-            {"bootstrap.servers": SERVERS, "group.id": f"g-{topic}", "enable.auto.commit": False}
+            {"bootstrap.servers": SERVERS, "group.id": f"g-{topic}", "enable.auto.commit": auto_commit}
         )
         self.consumer.assign([confluent_kafka.TopicPartition(topic, 0, 0)])
 
@@ -50,8 +50,12 @@ class Confluent:
     def empty_poll(self) -> None:
         assert self.consumer.poll(0.1) is None
 
-    def commit(self) -> int:
-        self.consumer.commit(asynchronous=False)
+    def commit(self, message: Any = None) -> int:
+        """Commits ``message`` (the next offset after it), or with no argument the consumer's position."""
+        if message is None:
+            self.consumer.commit(asynchronous=False)
+        else:
+            self.consumer.commit(message=message, asynchronous=False)
         return self.consumer.committed([self._partition()], timeout=10)[0].offset
 
     def _partition(self) -> Any:
@@ -70,7 +74,7 @@ class Confluent:
 class Aiokafka:
     integration = "aiokafka"
 
-    def __init__(self, topic: str) -> None:
+    def __init__(self, topic: str, auto_commit: bool = False) -> None:
         import aiokafka
 
         self.topic, self.loop = topic, asyncio.new_event_loop()
@@ -79,7 +83,10 @@ class Aiokafka:
         async def start() -> Any:
             producer = aiokafka.AIOKafkaProducer(bootstrap_servers=SERVERS)
             consumer = aiokafka.AIOKafkaConsumer(
-                bootstrap_servers=SERVERS, group_id=f"g-{topic}", enable_auto_commit=False, auto_offset_reset="earliest"
+                bootstrap_servers=SERVERS,
+                group_id=f"g-{topic}",
+                enable_auto_commit=auto_commit,
+                auto_offset_reset="earliest",
             )
             await producer.start()
             await consumer.start()
@@ -104,8 +111,8 @@ class Aiokafka:
     def empty_poll(self) -> None:
         assert self.run(self.consumer.getmany(timeout_ms=100)) == {}
 
-    def commit(self) -> int:
-        self.run(self.consumer.commit())
+    def commit(self, message: Any = None) -> int:
+        self.run(self.consumer.commit(None if message is None else {self.tp: message.offset + 1}))
         return self.run(self.consumer.committed(self.tp))
 
     @staticmethod
@@ -121,13 +128,16 @@ class Aiokafka:
 class KafkaPython:
     integration = "kafka_python"
 
-    def __init__(self, topic: str) -> None:
+    def __init__(self, topic: str, auto_commit: bool = False) -> None:
         import kafka
 
         self.topic, self.tp = topic, kafka.TopicPartition(topic, 0)
         self.producer = kafka.KafkaProducer(bootstrap_servers=SERVERS)
         self.consumer = kafka.KafkaConsumer(
-            bootstrap_servers=SERVERS, group_id=f"g-{topic}", enable_auto_commit=False, auto_offset_reset="earliest"
+            bootstrap_servers=SERVERS,
+            group_id=f"g-{topic}",
+            enable_auto_commit=auto_commit,
+            auto_offset_reset="earliest",
         )
         self.consumer.assign([self.tp])
 
@@ -144,8 +154,10 @@ class KafkaPython:
     def empty_poll(self) -> None:
         assert self.consumer.poll(timeout_ms=100) == {}
 
-    def commit(self) -> int:
-        self.consumer.commit()
+    def commit(self, message: Any = None) -> int:
+        from kafka.structs import OffsetAndMetadata
+
+        self.consumer.commit(None if message is None else {self.tp: OffsetAndMetadata(message.offset + 1, "", -1)})
         return self.consumer.committed(self.tp)
 
     @staticmethod

@@ -22,6 +22,8 @@ from clients import SERVERS
 from clients import new_topic
 
 TRACE_HEADERS = {"x-datadog-trace-id", "x-datadog-parent-id", "traceparent"}
+PATHWAY = "dd-pathway-ctx-base64"
+CLUSTER = "kafka_cluster_id:tansu_cluster"
 
 
 @pytest.fixture(params=sorted(CLIENTS))
@@ -105,6 +107,7 @@ def test_no_propagation_headers_unless_enabled_as_in_ddtrace(client, spans):
     client.produce(b"plain")
     assert client.headers(client.consume_one()) == []
     assert spans.one("kafka.consume")._get_links() == []
+    assert produced(spans)[0].get_tag("pathway.hash") is None  # Data Streams is off by default
 
 
 @pytest.mark.parametrize("shape", ["none", "list", "dict"])
@@ -184,6 +187,65 @@ def test_empty_polls_are_traced_unless_switched_off(client, spans, monkeypatch):
     assert spans.named("kafka.consume") == []
 
 
+def edges(client):
+    out = ("direction:out", f"topic:{client.topic}", "type:kafka", CLUSTER)
+    return out, ("direction:in", f"group:g-{client.topic}", f"topic:{client.topic}", "type:kafka", CLUSTER)
+
+
+def test_data_streams_follow_the_message_from_producer_to_consumer(client, spans, data_streams):
+    client.produce(b"dsm", b"k")
+    received = client.headers(client.consume_one())
+    assert [name for name, _ in received] == [PATHWAY]  # travels even with trace propagation off
+    [producer], consumer = produced(spans), spans.one("kafka.consume")
+    out, into = edges(client)
+    [(sent_hash, _, sent)] = data_streams.pathways(*out)
+    [(received_hash, parent, got)] = data_streams.pathways(*into)
+    assert (sent_hash, received_hash, parent) == (
+        int(producer.get_tag("pathway.hash")),
+        int(consumer.get_tag("pathway.hash")),
+        sent_hash,
+    )
+    size = len(b"dsm") + len(b"k") + sum(len(name) + len(value) for name, value in received)
+    assert sent.payload_size.to_proto() == got.payload_size.to_proto() == data_streams.sketch_of(size)
+    assert data_streams.offsets("produce") == {(client.topic, 0, "tansu_cluster"): 0}
+    assert data_streams.offsets("commit") == {}  # the consumer commits only when told to
+
+
+def test_data_streams_hear_each_message_of_a_batch(client, spans, data_streams):
+    for value in (b"a", b"b", b"c"):
+        client.produce(value)
+    assert len(client.consume_batch(3)) == 3
+    out, into = edges(client)
+    sent = {hash_value for hash_value, _, _ in data_streams.pathways(*out)}
+    assert len(sent) == 1 and [parent for _, parent, _ in data_streams.pathways(*into)] == [*sent]
+    [(_, _, stats)] = data_streams.pathways(*into)
+    assert stats.payload_size.count == 3
+    assert data_streams.offsets("produce") == {(client.topic, 0, "tansu_cluster"): 2}
+
+
+def test_data_streams_hear_commits_of_a_message_and_auto_commits(client, data_streams):
+    for value in (b"a", b"b"):
+        client.produce(value)
+    client.commit(client.consume_one())
+    group = (f"g-{client.topic}", client.topic, 0, "tansu_cluster")
+    assert data_streams.offsets("commit") == {group: 1}  # the next offset to read
+    auto = type(client)(new_topic(), auto_commit=True)
+    try:
+        auto.produce(b"c")
+        auto.consume_one()
+        assert data_streams.offsets("commit")[(f"g-{auto.topic}", auto.topic, 0, "tansu_cluster")] == 1
+    finally:
+        auto.close()
+
+
+def test_the_pathway_and_trace_context_go_into_a_copy_of_the_callers_headers(client, propagation, data_streams):
+    caller = [("app", b"1")]
+    client.produce(b"both", None, caller)
+    assert caller == [("app", b"1")]
+    names = [name for name, _ in client.headers(client.consume_one())]
+    assert names[0] == "app" and set(names[1:]) >= TRACE_HEADERS | {PATHWAY}
+
+
 def test_the_producer_span_is_not_left_active_after_the_send(client, spans):
     with tracer.trace("job") as job:
         client.produce(b"x")
@@ -223,3 +285,36 @@ def test_aiokafka_getmany_over_two_topics_names_each_topic_and_its_partitions(sp
     finally:
         first.close()
         ddtrace_integrations.unpatch(aiokafka=True)
+
+
+@pytest.fixture
+def confluent(spans):
+    ddtrace_integrations.patch(kafka=True)
+    from clients import Confluent
+
+    made = Confluent(new_topic())
+    yield made
+    made.close()
+    ddtrace_integrations.unpatch(kafka=True)
+
+
+def test_confluent_delivery_callbacks_in_every_form_still_run_once_under_data_streams(confluent, data_streams):
+    calls = []
+    topic, producer = confluent.topic, confluent.producer
+    producer.produce(topic, b"a", on_delivery=lambda err, m: calls.append(("on_delivery", err, m.offset())))
+    producer.produce(topic, b"b", callback=lambda err, m: calls.append(("callback", err, m.offset())))
+    producer.produce(topic, b"c", None, -1, lambda err, m: calls.append(("positional", err, m.offset())))
+    producer.produce(topic, b"d")  # no callback of the caller's: the acknowledgement is still heard
+    producer.flush(10)
+    assert calls == [("on_delivery", None, 0), ("callback", None, 1), ("positional", None, 2)]
+    assert data_streams.offsets("produce") == {(topic, 0, "tansu_cluster"): 3}
+
+
+def test_confluent_headers_passed_by_position_get_the_trace_context(confluent, spans, monkeypatch):
+    monkeypatch.setitem(dd.registered_config("kafka"), "distributed_tracing_enabled", True)
+    caller = [("app", b"1")]
+    confluent.producer.produce(confluent.topic, b"v", b"k", 0, None, None, 0, caller)  # headers are 8th
+    confluent.producer.flush(10)
+    assert caller == [("app", b"1")]
+    names = [name for name, _ in confluent.headers(confluent.consume_one())]
+    assert names[0] == "app" and set(names[1:]) >= TRACE_HEADERS

@@ -17,6 +17,8 @@ VARIANTS = {
     "propagation": {"DD_KAFKA_PROPAGATION_ENABLED": "true", "DD_TRACE_PROPAGATION_AS_SPAN_LINKS": "kafka"},
     # ddtrace's default, v2's setting: the consumer is the first message's producer's child
     "propagation_as_child": {"DD_KAFKA_PROPAGATION_ENABLED": "true", "DD_KAFKA_CONSUME_AS_CHILD": "true"},
+    # checkpoints, the pathway header and offsets through ddtrace's own DSM processor
+    "data_streams": {"DD_DATA_STREAMS_ENABLED": "true"},
 }
 
 # Reviewed differences, each documented in docs/differences.md. Key: (variant or "*", step or "*", field).
@@ -26,7 +28,10 @@ ALLOWED = {
     ("*", "*", "metrics.messaging.kafka.offset"),
     ("*", "*", "metrics.messaging.kafka.partition"),
     # ddtrace reads the key only when passed by keyword (a step that runs only without propagation)
-    *((v, "list headers", "meta.kafka.message_key") for v in ("default", "v1", "service_no_empty_polls")),
+    *(
+        (v, "list headers", "meta.kafka.message_key")
+        for v in ("default", "v1", "service_no_empty_polls", "data_streams")
+    ),
     # ddtrace reports offset 0 as -1 (``offset() or -1``); under the step where the consumer's trace sits
     *(
         (v, step, "metrics.kafka.message_offset")

@@ -108,3 +108,35 @@ def test_a_send_that_raises_ends_at_once_with_the_error(fake, spans):
     with pytest.raises(ValueError):
         fake.Broker().send_later("", b"x")
     assert_span(spans.one("fakemq.produce"), error=1, meta={"error.message": "no topic"})
+
+
+@pytest.fixture
+def with_data_streams(fake, monkeypatch):
+    from fakes import fakelib_plugins
+
+    for plugin in (fakelib_plugins.FakeSendPlugin, fakelib_plugins.FakeReceivePlugin):
+        monkeypatch.setattr(plugin, "data_streams", True)
+
+
+def test_data_streams_are_opt_in_per_integration(fake, spans, data_streams):
+    broker = fake.Broker()
+    broker.send("orders", b"x")
+    assert "dd-pathway-ctx-base64" not in broker.queue[0].headers
+    broker.receive("orders")
+    assert data_streams.processor._buckets == {}
+
+
+def test_a_pathway_runs_from_the_producers_checkpoint_to_the_consumers(fake, spans, with_data_streams, data_streams):
+    broker = fake.Broker()
+    caller = {"app": "1"}
+    broker.send("orders", b"payload", caller)
+    sent = broker.queue[0].headers
+    assert caller == {"app": "1"} and "dd-pathway-ctx-base64" in sent and "x-datadog-trace-id" in sent
+    broker.receive("orders")
+    [(out_hash, _, out)] = data_streams.pathways("direction:out", "topic:orders", "type:fakemq")
+    [(in_hash, parent, _)] = data_streams.pathways("direction:in", "topic:orders", "type:fakemq")
+    assert parent == out_hash == int(spans.one("fakemq.produce").get_tag("pathway.hash"))
+    assert in_hash == int(spans.one("fakemq.consume").get_tag("pathway.hash"))
+    # what was sent: the payload, the caller's header, and the pathway header the processor adds itself
+    pathway = len("dd-pathway-ctx-base64") + len(sent["dd-pathway-ctx-base64"])
+    assert out.payload_size.to_proto() == data_streams.sketch_of(len(b"payload") + len("app1") + pathway)

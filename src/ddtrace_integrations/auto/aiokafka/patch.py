@@ -1,5 +1,6 @@
 """aiokafka publisher: ``send`` as ``aiokafka.produce`` (ending when the broker acknowledges the record),
-``getone``/``getmany`` as ``aiokafka.consume``. The cluster id is asked once, when a client starts."""
+``getone``/``getmany`` as ``aiokafka.consume``, a group's ``commit_offsets`` as ``aiokafka.commit``. The
+cluster id is asked once, when a client starts."""
 
 from __future__ import annotations
 
@@ -7,22 +8,25 @@ import asyncio
 from types import ModuleType
 from typing import Any
 from typing import Dict
+from typing import Optional
 
 from ddtrace_integrations import _ddtrace as dd
-from ddtrace_integrations.messaging import carrier
+from ddtrace_integrations.messaging import acknowledged
 from ddtrace_integrations.messaging import headers_rewrite
 from ddtrace_integrations.messaging import send_items
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Publisher
+from ddtrace_integrations.publisher import argument
 from ddtrace_integrations.publisher import traced_async
 from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
+from ddtrace_integrations.tracing_plugins.base.events import Message
 
 log = dd.get_logger(__name__)
 supported_versions = {"aiokafka": ">=0.9.0"}
 publisher = Publisher("aiokafka")
-PRODUCE, CONSUME = "aiokafka.produce", "aiokafka.consume"
+PRODUCE, CONSUME, COMMIT = "aiokafka.produce", "aiokafka.consume", "aiokafka.commit"
 
 
 async def _learn_cluster_id(wrapped: Any, client: Any, args: Args, kwargs: Kwargs) -> Any:
@@ -48,7 +52,7 @@ def _client(kafka: Any) -> Dict[str, Any]:
 
 
 def _send(producer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    return send_items(args, kwargs, key_at=2, value_at=1, partition_at=3, **_client(producer.client))
+    return send_items(args, kwargs, key_at=2, value_at=1, partition_at=3, headers_at=5, **_client(producer.client))
 
 
 def _sent(ctx: Any, delivery: Any) -> None:
@@ -59,8 +63,7 @@ def _sent(ctx: Any, delivery: Any) -> None:
         if error is not None:
             ctx.dispatch_ended_event(type(error), error, error.__traceback__)
             return
-        msg: KafkaContext = ctx.get_item("messaging_context")
-        msg.partition, msg.offset = future.result().partition, future.result().offset
+        acknowledged(ctx.get_item("messaging_context"), future.result().partition, future.result().offset)
         ctx.dispatch_ended_event()
 
     if delivery is not None:
@@ -69,7 +72,12 @@ def _sent(ctx: Any, delivery: Any) -> None:
 
 def _consume(consumer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
     msg = KafkaContext("kafka", None, "consume", group_id=consumer._group_id, **_client(consumer._client))
+    msg.auto_commit = consumer._enable_auto_commit
     return {"messaging_context": msg}
+
+
+def _message(record: Any) -> Message:
+    return Message(record.topic, record.partition, record.offset, record.key, record.value, record.headers)
 
 
 def _got_one(ctx: Any, record: Any) -> None:
@@ -79,7 +87,7 @@ def _got_one(ctx: Any, record: Any) -> None:
         msg.destination, msg.partition, msg.offset = record.topic, record.partition, record.offset
         msg.key = record.key if isinstance(record.key, (str, bytes)) else None
         msg.tombstone = record.value is None
-        msg.headers = [c for c in [carrier(record.headers)] if c]
+        msg.messages = [_message(record)]
 
 
 def _got_many(ctx: Any, batches: Any) -> None:
@@ -89,14 +97,30 @@ def _got_many(ctx: Any, batches: Any) -> None:
     partitions: Dict[str, Any] = {}
     for tp, records in (batches or {}).items():
         partitions.setdefault(tp.topic, []).append(tp.partition)
-        msg.headers += [c for c in (carrier(r.headers) for r in records) if c]
+        msg.messages += [_message(r) for r in records]
     if partitions:
         msg.destination = next(iter(partitions))
         msg.tags["kafka.topic"] = ",".join(partitions)
         msg.tags.update({f"kafka.partitions.{t}": ",".join(map(str, sorted(p))) for t, p in partitions.items()})
 
 
+def _commit(coordinator: Any, args: Args, kwargs: Kwargs) -> Optional[Dict[str, Any]]:
+    """Offsets map a partition to an offset, or to ``(offset, metadata)``."""
+    offsets = argument(args, kwargs, 1, "offsets") or {}
+    committed = [
+        Message(tp.topic, tp.partition, offset if isinstance(offset, int) else offset[0])
+        for tp, offset in offsets.items()
+    ]
+    if not committed:
+        return None
+    kafka = coordinator._client
+    msg = KafkaContext("kafka", None, "commit", messages=committed, group_id=coordinator.group_id, **_client(kafka))
+    return {"messaging_context": msg}
+
+
 def patch(aiokafka: ModuleType) -> None:
+    from aiokafka.consumer import group_coordinator
+
     publisher.pin(aiokafka)
     send = Event(
         PRODUCE, _send, pin_source=aiokafka, rewrite=headers_rewrite(5, as_bytes=True), done=_sent, deferred_end=True
@@ -112,6 +136,8 @@ def patch(aiokafka: ModuleType) -> None:
     )
     for cls in (aiokafka.AIOKafkaProducer, aiokafka.AIOKafkaConsumer):
         publisher.wrap(cls, "start", _learn_cluster_id)
+    commit = Event(COMMIT, _commit, pin_source=aiokafka)
+    publisher.wrap(group_coordinator.GroupCoordinator, "commit_offsets", traced_async(commit))
 
 
 def unpatch(aiokafka: ModuleType) -> None:

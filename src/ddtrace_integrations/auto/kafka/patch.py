@@ -1,4 +1,4 @@
-"""confluent-kafka publisher: ``produce``, ``poll`` and ``consume`` as ``kafka.produce``/``kafka.consume``.
+"""confluent-kafka publisher: ``produce``, ``poll``/``consume`` and ``commit`` as ``kafka.{produce,consume,commit}``.
 
 ``Producer`` and ``Consumer`` are C types whose methods cannot be wrapped in place, so (as ddtrace does)
 the module's names point at subclasses while patched: clients created from a class object taken before
@@ -12,8 +12,10 @@ from types import ModuleType
 from typing import Any
 from typing import Dict
 from typing import Mapping
+from typing import Optional
+from typing import Tuple
 
-from ddtrace_integrations.messaging import carrier
+from ddtrace_integrations.messaging import acknowledged
 from ddtrace_integrations.messaging import headers_rewrite
 from ddtrace_integrations.messaging import send_items
 from ddtrace_integrations.publisher import Args
@@ -21,8 +23,10 @@ from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
+from ddtrace_integrations.tracing_plugins.base.events import Message
 
 supported_versions = {"confluent_kafka": ">=1.9.2"}
 publisher = Publisher("kafka")
@@ -37,6 +41,7 @@ def _remember_config(wrapped: Any, client: Any, args: Args, kwargs: Kwargs) -> N
     client._ddi_servers = conf.get("bootstrap.servers", conf.get("metadata.broker.list"))
     client._ddi_group = conf.get("group.id", "")
     client._ddi_deserializing = isinstance(client, _originals["module"].DeserializingConsumer)
+    client._ddi_auto_commit = str(conf.get("enable.auto.commit", True)).lower() == "true"
 
 
 def _cluster_id(client: Any, topic: Any, producer: bool) -> str:
@@ -56,7 +61,17 @@ def _cluster_id(client: Any, topic: Any, producer: bool) -> str:
     return client._ddi_cluster_id
 
 
-def _produce_event(key_at: int, value_at: int, serializing: bool) -> Event:
+def _reporting(msg: KafkaContext, callback: Any) -> Any:
+    def delivered(err: Any, message: Any) -> None:
+        if err is None:
+            acknowledged(msg, message.partition(), message.offset())
+        if callback is not None:
+            callback(err, message)
+
+    return delivered
+
+
+def _produce_event(key_at: int, value_at: int, headers_at: int, serializing: bool) -> Event:
     def build(producer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         topic = argument(args, kwargs, 0, "topic") or ""
         items = send_items(
@@ -65,6 +80,7 @@ def _produce_event(key_at: int, value_at: int, serializing: bool) -> Event:
             key_at=key_at,
             value_at=value_at,
             partition_at=3,
+            headers_at=headers_at,
             partition=-1,  # librdkafka's "unassigned"
             bootstrap_servers=getattr(producer, "_ddi_servers", None),
             cluster_id=_cluster_id(producer, topic, producer=True),
@@ -75,7 +91,22 @@ def _produce_event(key_at: int, value_at: int, serializing: bool) -> Event:
             msg.key = ""  # as ddtrace tags a plain producer's missing key
         return items
 
-    rewrite = headers_rewrite(6, as_bytes=False)
+    with_headers = headers_rewrite(headers_at, as_bytes=False)
+
+    def rewrite(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
+        """Headers into a copy; and the delivery report, when a plugin asked for the acknowledgement, goes
+        through a callback that records it before calling the caller's (``callback`` is a plain
+        producer's other name for ``on_delivery``)."""
+        args, kwargs = with_headers(ctx, args, kwargs)
+        msg: KafkaContext = ctx.get_item("messaging_context")
+        position, keyword = (4, "on_delivery")
+        if not serializing and argument(args, kwargs, 5, "callback") is not None:
+            position, keyword = (5, "callback")
+        callback = argument(args, kwargs, position, keyword)
+        if msg.on_acknowledged is None or not (callback is None or callable(callback)):
+            return args, kwargs
+        return replace_argument(args, kwargs, position, keyword, _reporting(msg, callback))
+
     return Event("kafka.produce", build, pin_source=_originals["module"], rewrite=rewrite)
 
 
@@ -87,7 +118,12 @@ def _received(ctx: Any, result: Any) -> None:
     msg: KafkaContext = ctx.get_item("messaging_context")
     messages = result if isinstance(result, list) else [] if result is None else [result]
     msg.received, msg.batch = bool(messages), isinstance(result, list)
-    msg.headers = [c for c in (carrier(m.headers()) for m in messages) if c]
+    msg.auto_commit = getattr(ctx.get_item("instance"), "_ddi_auto_commit", False)
+    msg.messages = [
+        Message(str(m.topic()), m.partition(), m.offset(), key=m.key(), value=m.value(), headers=m.headers())
+        for m in messages
+        if m.error() is None
+    ]
     if not messages:
         return
     first = messages[0]
@@ -102,6 +138,21 @@ def _received(ctx: Any, result: Any) -> None:
         msg.tombstone = False
 
 
+def _commit(consumer: Any, args: Args, kwargs: Kwargs) -> Optional[Dict[str, Any]]:
+    """What a commit names: a message (its offset + 1, the next to read) or offsets; with neither,
+    librdkafka commits its own positions, which are not reported (as in ddtrace)."""
+    message = argument(args, kwargs, 0, "message")
+    if message is not None:
+        committed = [Message(str(message.topic()), message.partition(), message.offset() + 1)]
+    else:
+        committed = [Message(tp.topic, tp.partition, tp.offset) for tp in argument(args, kwargs, 1, "offsets") or ()]
+    if not committed:
+        return None
+    cluster_id = _cluster_id(consumer, committed[0].destination, producer=False)
+    msg = KafkaContext("kafka", None, "commit", messages=committed, group_id=consumer._ddi_group, cluster_id=cluster_id)
+    return {"messaging_context": msg}
+
+
 def patch(kafka: ModuleType) -> None:
     publisher.pin(kafka)
     _originals.update(module=kafka, Producer=kafka.Producer, Consumer=kafka.Consumer)
@@ -110,10 +161,15 @@ def patch(kafka: ModuleType) -> None:
     consume = traced(Event("kafka.consume", _consume, pin_source=kafka, done=_received))
     for cls in (producer, consumer, kafka.SerializingProducer, kafka.DeserializingConsumer):
         publisher.wrap(cls, "__init__", _remember_config)
-    publisher.wrap(producer, "produce", traced(_produce_event(key_at=2, value_at=1, serializing=False)))
-    publisher.wrap(kafka.SerializingProducer, "produce", traced(_produce_event(key_at=1, value_at=2, serializing=True)))
+    produce = _produce_event(key_at=2, value_at=1, headers_at=7, serializing=False)
+    publisher.wrap(producer, "produce", traced(produce))
+    serializing = _produce_event(key_at=1, value_at=2, headers_at=6, serializing=True)
+    publisher.wrap(kafka.SerializingProducer, "produce", traced(serializing))
     for cls, method in ((consumer, "poll"), (consumer, "consume"), (kafka.DeserializingConsumer, "poll")):
         publisher.wrap(cls, method, consume)
+    commit = traced(Event("kafka.commit", _commit, pin_source=kafka))
+    for cls in (consumer, kafka.DeserializingConsumer):
+        publisher.wrap(cls, "commit", commit)
     setattr(kafka, "Producer", producer)  # noqa: B010
     setattr(kafka, "Consumer", consumer)  # noqa: B010
 

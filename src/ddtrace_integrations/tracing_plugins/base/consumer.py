@@ -6,10 +6,12 @@ import time
 from typing import Any
 from typing import ClassVar
 from typing import Dict
+from typing import List
 from typing import Optional
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
+from ddtrace_integrations.tracing_plugins.base.events import Message
 from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
 from ddtrace_integrations.tracing_plugins.base.inbound import InboundPlugin
 from ddtrace_integrations.tracing_plugins.base.outbound import OutboundPlugin
@@ -31,6 +33,7 @@ class ConsumerPlugin(InboundPlugin):
     as_child_setting: ClassVar[str] = "consume_as_child"
     # True: the span starts a trace of its own (when not continuing a producer's), not under the caller's.
     own_trace: ClassVar[bool] = False
+    data_streams: ClassVar[bool] = False  # checkpoints through ddtrace's DSM processor when it is enabled
 
     service = OutboundPlugin.service  # consumers of a broker are named like its clients, as in ddtrace
 
@@ -41,12 +44,17 @@ class ConsumerPlugin(InboundPlugin):
     def resource(self, msg: MessagingContext) -> Optional[str]:
         return msg.destination
 
+    def edge_tags(self, msg: MessagingContext, message: Message) -> List[str]:
+        """What names this hop of the message's pathway in Data Streams Monitoring."""
+        return ["direction:in", f"topic:{message.destination}", f"type:{msg.messaging_system}"]
+
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         ctx.set_item(START_NS, time.time_ns())
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         msg: MessagingContext = ctx.get_item("messaging_context")
-        remotes = [r for r in (self.extract(h) for h in msg.headers) if r is not None]
+        carriers = [message.carrier() for message in msg.messages]
+        remotes = [r for r in (self.extract(c) for c in carriers if c) if r is not None]
         options: Dict[str, Any] = {"child_of": None} if self.own_trace else {}
         if len(remotes) == 1 and not msg.batch and self.integration_config.get(self.as_child_setting):
             options["child_of"] = remotes.pop(0)
@@ -67,5 +75,10 @@ class ConsumerPlugin(InboundPlugin):
             span.set_metric("messaging.kafka.offset", msg.offset)
         if msg.tags:
             span.set_tags(msg.tags)
+        processor = dd.data_streams() if self.data_streams else None
+        if processor is not None:
+            for message, carrier in zip(msg.messages, carriers):
+                size = dd.payload_size(message.value, message.key, carrier)
+                dd.checkpoint_received(processor, carrier, self.edge_tags(msg, message), size, span)
         ctx.set_item(SPAN, span)
         super().on_finish(ctx, exc_info)

@@ -8,6 +8,7 @@ from dataclasses import field
 from typing import Any
 from typing import Callable
 from typing import Dict
+from typing import Iterable
 from typing import List
 from typing import Mapping
 from typing import Optional
@@ -98,6 +99,32 @@ class InternalContext:
 
 
 @dataclass(**_slots)
+class Message:
+    """One message sent or received: where it goes or came from, and what Data Streams weighs."""
+
+    destination: Optional[str]
+    partition: Optional[int] = None
+    offset: Optional[int] = None
+    key: Any = None
+    value: Any = None
+    headers: Any = None  # as the client holds them: a mapping or (name, value) pairs, text or bytes values
+
+    def carrier(self) -> Dict[str, str]:
+        """The headers as text, for extraction (empty when there are none or they cannot be read)."""
+        if not self.headers:
+            return {}
+        try:
+            pairs: Iterable[Any] = self.headers.items() if isinstance(self.headers, Mapping) else self.headers
+            return {
+                str(name): value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else str(value)
+                for name, value in pairs
+                if value is not None
+            }
+        except (TypeError, ValueError):
+            return {}
+
+
+@dataclass(**_slots)
 class MessagingContext:
     messaging_system: str
     destination: Optional[str]
@@ -107,10 +134,13 @@ class MessagingContext:
     message_id: Optional[str] = None
     partition: Optional[int] = None
     offset: Optional[int] = None
-    # One carrier per message (a batch consume has several); the consumer links or parents to each.
-    headers: List[Mapping[str, str]] = field(default_factory=list)
+    # The message sent, or those received (a batch has several): the consumer links or parents to each.
+    messages: List[Message] = field(default_factory=list)
     batch: bool = False  # a receive call that returns many messages: always linked to each producer
     inject_headers: Optional[Callable[[Dict[str, str]], None]] = None
+    # Set by a plugin that wants the broker's acknowledgement of a sent message, which may come after
+    # the span ended; the publisher calls it (guarded) once ``partition`` and ``offset`` are known.
+    on_acknowledged: Optional[Callable[[], None]] = None
     tags: Dict[str, Any] = field(default_factory=dict)
 
 
@@ -124,6 +154,7 @@ class KafkaContext(MessagingContext):
     key: Any = None
     tombstone: Optional[bool] = None  # the message has no value
     received: Optional[bool] = None  # a consume call returned messages
+    auto_commit: bool = False  # the consumer commits what it received by itself
 
 
 ExcInfo = Tuple[Optional[type], Optional[BaseException], Any]

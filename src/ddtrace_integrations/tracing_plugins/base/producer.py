@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
 from typing import Dict
+from typing import List
 from typing import Optional
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
+from ddtrace_integrations.tracing_plugins.base.events import Message
 from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
 from ddtrace_integrations.tracing_plugins.base.outbound import OutboundPlugin
 from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
@@ -18,6 +21,7 @@ class ProducerPlugin(OutboundPlugin):
     kind = "producer"
     type = "worker"
     measured = True
+    data_streams: ClassVar[bool] = False  # checkpoints through ddtrace's DSM processor when it is enabled
 
     def operation_name(self, msg: MessagingContext) -> str:
         system = msg.messaging_system
@@ -40,10 +44,20 @@ class ProducerPlugin(OutboundPlugin):
         self.add_host(span, msg.host, msg.port)
         if msg.tags:
             span.set_tags(msg.tags)
-        if msg.inject_headers is not None and self.propagation_enabled():
-            headers: Dict[str, str] = {}
+        headers: Dict[str, str] = {}
+        if self.propagation_enabled():
             dd.HTTPPropagator.inject(span.context, headers)
+        processor = dd.data_streams() if self.data_streams else None
+        if processor is not None:  # the pathway header travels even when trace propagation is off
+            for message in msg.messages:
+                size = dd.payload_size(message.value, message.key, message.carrier())
+                headers.update(dd.checkpoint_sent(processor, self.edge_tags(msg, message), size, span))
+        if headers and msg.inject_headers is not None:
             msg.inject_headers(headers)
+
+    def edge_tags(self, msg: MessagingContext, message: Message) -> List[str]:
+        """What names this hop of the message's pathway in Data Streams Monitoring."""
+        return ["direction:out", f"topic:{message.destination}", f"type:{msg.messaging_system}"]
 
     def propagation_enabled(self) -> bool:
         return bool(self.integration_config.get("distributed_tracing_enabled", True))

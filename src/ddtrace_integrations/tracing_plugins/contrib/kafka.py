@@ -1,14 +1,19 @@
 """Kafka: one producer/consumer pair for every client; confluent-kafka's spans are ddtrace's ``kafka``."""
 
+import time
+from functools import partial
 from typing import Any
 from typing import Dict
+from typing import List
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.consumer import ConsumerPlugin
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
+from ddtrace_integrations.tracing_plugins.base.events import Message
 from ddtrace_integrations.tracing_plugins.base.producer import ProducerPlugin
 from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
+from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
 
 
 def kafka_settings(**extra: Any) -> Dict[str, Any]:
@@ -38,19 +43,47 @@ def kafka_tags(msg: KafkaContext) -> Dict[str, Any]:
     return {name: value for name, value in tags.items() if value is not None}
 
 
+def kafka_edge_tags(tags: List[str], msg: KafkaContext) -> List[str]:
+    group = [] if msg.group_id is None else [f"group:{msg.group_id}"]
+    return [*tags, *group, *([f"kafka_cluster_id:{msg.cluster_id}"] if msg.cluster_id else [])]
+
+
+def track_commits(msg: KafkaContext, next_offset: int = 0) -> None:
+    """Tells Data Streams how far the group has read (a committed offset is the next one to read)."""
+    processor = dd.data_streams()
+    if processor is None:
+        return
+    now, cluster_id = time.time(), msg.cluster_id or ""
+    for m in msg.messages:
+        offset = m.offset + next_offset if isinstance(m.offset, int) else -1
+        processor.track_kafka_commit(msg.group_id, m.destination, m.partition, offset, now, cluster_id=cluster_id)
+
+
 class KafkaProducePlugin(ProducerPlugin):
     package = "kafka"
     operation = "produce"
     peer_service_precursors = ("messaging.kafka.bootstrap.servers",)
     config_defaults = kafka_settings(trace_empty_poll_enabled=dd.env_flag("DD_KAFKA_EMPTY_POLL_ENABLED", True))
+    data_streams = True
 
     def resource(self, msg: Any) -> None:
         return None  # ddtrace names Kafka spans' resource after the operation
+
+    def edge_tags(self, msg: Any, message: Message) -> List[str]:
+        return kafka_edge_tags(super().edge_tags(msg, message), msg)
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         msg: KafkaContext = ctx.get_item("messaging_context")
         msg.tags = {**kafka_tags(msg), **msg.tags}
         super().on_start(ctx)
+        if ctx.get_item(SPAN) is not None and dd.data_streams() is not None:
+            msg.on_acknowledged = partial(self.acknowledged, msg)
+
+    def acknowledged(self, msg: KafkaContext) -> None:
+        """The broker's acknowledged offsets show Data Streams how far the topic's partitions have grown."""
+        processor = dd.data_streams()
+        if processor is not None and isinstance(msg.offset, int):
+            processor.track_kafka_produce(msg.destination, msg.partition, msg.offset, time.time(), msg.cluster_id or "")
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         span = ctx.get_item(SPAN)
@@ -63,7 +96,11 @@ class KafkaConsumePlugin(ConsumerPlugin):
     package = "kafka"
     operation = "consume"
     config_defaults = KafkaProducePlugin.config_defaults
+    data_streams = True
     resource = KafkaProducePlugin.resource
+
+    def edge_tags(self, msg: Any, message: Message) -> List[str]:
+        return kafka_edge_tags(super().edge_tags(msg, message), msg)
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         msg: KafkaContext = ctx.get_item("messaging_context")
@@ -71,3 +108,17 @@ class KafkaConsumePlugin(ConsumerPlugin):
             return
         msg.tags = {**kafka_tags(msg), **msg.tags}
         super().on_finish(ctx, exc_info)
+        if msg.auto_commit:  # what is read counts as committed, as ddtrace's DSM reports it
+            track_commits(msg, next_offset=1)
+
+
+class KafkaCommitPlugin(TracingPlugin):
+    """No span: a commit only tells Data Streams Monitoring how far the group has read."""
+
+    package = "kafka"
+    operation = "commit"
+    config_defaults = KafkaProducePlugin.config_defaults
+
+    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+        if exc_info[1] is None:
+            track_commits(ctx.get_item("messaging_context"))

@@ -1,5 +1,6 @@
 """kafka-python (which ddtrace does not trace): the Kafka plugin pair, under its own settings."""
 
+from ddtrace_integrations.tracing_plugins.contrib.kafka import KafkaCommitPlugin
 from ddtrace_integrations.tracing_plugins.contrib.kafka import KafkaConsumePlugin
 from ddtrace_integrations.tracing_plugins.contrib.kafka import KafkaProducePlugin
 
@@ -9,4 +10,8 @@ class KafkaPythonProducePlugin(KafkaProducePlugin):
 
 
 class KafkaPythonConsumePlugin(KafkaConsumePlugin):
+    package = "kafka_python"
+
+
+class KafkaPythonCommitPlugin(KafkaCommitPlugin):
     package = "kafka_python"
