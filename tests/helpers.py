@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import re
@@ -157,6 +159,46 @@ def run_with_agent(
     argv: List[str], env: Optional[Mapping[str, str]] = None, timeout: float = 120
 ) -> Tuple[List[List[Dict[str, Any]]], str]:
     """Run ``argv`` with its traces sent to the test agent under a fresh session; return (traces, stdout)."""
+    traces, stdout, _ = _run_with_agent(argv, env, timeout)
+    return traces, stdout
+
+
+def _data_streams_sent(token: str) -> Dict[str, Any]:
+    """What the run's Data Streams processor sent the agent: every checkpoint's pathway (edge tags, hash,
+    parent hash) and the latest produce and commit offsets (payload sizes are left out: sketches)."""
+    import msgpack
+
+    pathways: Set[Tuple[Any, ...]] = set()
+    offsets: Dict[Tuple[str, ...], int] = {}
+    for request in json.loads(_agent(f"/test/session/requests?test_session_token={token}") or b"[]"):
+        if not request["url"].endswith("/v0.1/pipeline_stats"):
+            continue
+        body = base64.b64decode(request["body"])
+        body = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body  # the agent may have inflated it
+        for bucket in msgpack.unpackb(body)["Stats"]:
+            pathways.update((tuple(s["EdgeTags"]), s["Hash"], s["ParentHash"]) for s in bucket["Stats"])
+            for backlog in bucket["Backlogs"]:
+                key = tuple(sorted(backlog["Tags"]))
+                offsets[key] = max(backlog["Value"], offsets.get(key, backlog["Value"]))
+    return {"pathways": sorted(pathways), "offsets": offsets}
+
+
+def _stream_differences(expected: Dict[str, Any], actual: Dict[str, Any]) -> List[Tuple[str, str, Any, Any]]:
+    """Data Streams differences, under the pseudo-step "data streams" of the allow-list."""
+    path = "/[data streams]"
+    pathways_of = (set(expected["pathways"]), set(actual["pathways"]))
+    found = [(path, "pathway", p, None) for p in sorted(pathways_of[0] - pathways_of[1])]
+    found += [(path, "pathway", None, p) for p in sorted(pathways_of[1] - pathways_of[0])]
+    offsets = (expected["offsets"], actual["offsets"])
+    keys = sorted(set(offsets[0]) | set(offsets[1]))
+    return found + [
+        (path, "offset", offsets[0].get(k), offsets[1].get(k)) for k in keys if len({o.get(k) for o in offsets}) > 1
+    ]
+
+
+def _run_with_agent(
+    argv: List[str], env: Optional[Mapping[str, str]], timeout: float = 120
+) -> Tuple[List[List[Dict[str, Any]]], str, Dict[str, Any]]:
     token = uuid.uuid4().hex
     _agent(f"/test/session/start?test_session_token={token}")
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "_DD_"))}
@@ -174,7 +216,7 @@ def run_with_agent(
     proc = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     assert proc.returncode == 0, f"{argv} failed:\n{proc.stdout}\n{proc.stderr}"
     traces = json.loads(_agent(f"/test/session/traces?test_session_token={token}") or b"[]")
-    return traces, proc.stdout
+    return traces, proc.stdout, _data_streams_sent(token)
 
 
 def python() -> str:
@@ -275,9 +317,12 @@ def assert_parity(workload: str, variant: str, env: Mapping[str, str], allowed: 
     ``allowed`` holds the reviewed differences, keyed (variant or "*", workload step or "*", field); each must
     still occur, so that a difference ddtrace no longer has is noticed and the entry removed.
     """
-    dd_traces, dd_out = run_with_agent([bin_path("ddtrace-run"), bin_path("python"), workload], env)
-    v2_traces, v2_out = run_with_agent([bin_path("ddtrace-integrations"), "run", bin_path("python"), workload], env)
+    dd_traces, dd_out, dd_streams = _run_with_agent([bin_path("ddtrace-run"), bin_path("python"), workload], env)
+    v2_run = [bin_path("ddtrace-integrations"), "run", bin_path("python"), workload]
+    v2_traces, v2_out, v2_streams = _run_with_agent(v2_run, env)
     assert dd_out == v2_out, f"the workload behaved differently under v2:\n{dd_out}\n---\n{v2_out}"
+    if env.get("DD_DATA_STREAMS_ENABLED") == "true":
+        assert dd_streams["pathways"] and dd_streams["offsets"], "no Data Streams payload reached the agent"
     expected, actual = normalize(dd_traces), normalize(v2_traces)
     assert len([r for r in expected if r["name"] != "workload.step"]) >= min_spans, "too few spans"
 
@@ -286,7 +331,7 @@ def assert_parity(workload: str, variant: str, env: Mapping[str, str], allowed: 
         keys = [(v, s, field) for v in (variant, "*") for s in (step, "*")]
         return next((k for k in keys if k in allowed), ())
 
-    found = differences(expected, actual)
+    found = differences(expected, actual) + _stream_differences(dd_streams, v2_streams)
     unexpected = [d for d in found if not entry(d[0], d[1])]
     assert unexpected == [], "\n".join(f"{p} {f}: ddtrace={a!r} v2={b!r}" for p, f, a, b in unexpected)
     assert {entry(d[0], d[1]) for d in found} == {e for e in allowed if e[0] in (variant, "*")}, "stale entries"

@@ -94,6 +94,7 @@ def consume_batch():
     while len(messages) < remaining:
         messages += consumer.consume(num_messages=remaining - len(messages), timeout=10)
     print("batch", [m.key() for m in messages])
+    consumer.commit(message=messages[1], asynchronous=False)  # a commit that names its message
 
 
 def commit():
