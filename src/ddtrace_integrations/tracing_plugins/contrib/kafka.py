@@ -86,9 +86,9 @@ class KafkaProducePlugin(ProducerPlugin):
             processor.track_kafka_produce(msg.destination, msg.partition, msg.offset, time.time(), msg.cluster_id or "")
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
-        span = ctx.get_item(SPAN)
-        if span is not None:  # what the broker's acknowledgement told (partition, offset)
-            span.set_tags(kafka_tags(ctx.get_item("messaging_context")))
+        span, msg = ctx.get_item(SPAN), ctx.get_item("messaging_context")
+        if span is not None and msg.offset is not None:  # what the broker's acknowledgement told
+            span.set_tags(kafka_tags(msg))
         super().on_finish(ctx, exc_info)
 
 
