@@ -5,6 +5,7 @@ each is measured against its prefix's ``untraced``."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import gc
 import random
@@ -220,3 +221,19 @@ def report(samples: Samples, spans_per_call: Dict[str, float], rounds: int, labe
         cells += [f"{us(over('wall', f'{prefix}_{c}'))} / {us(over('cpu', f'{prefix}_{c}'))}" for c in columns]
         print(f"  {label:<10}" + "".join(f"{c:>15}" for c in cells))
     print(f"  (empty loop, included in every row: {us(med['wall']['(empty loop)'])} us)")
+
+
+def arguments(
+    doc: Optional[str], default_rounds: int, argv: Optional[List[str]], *extra: Tuple[str, str]
+) -> Tuple[argparse.Namespace, int, float, float]:
+    """The options every benchmark takes (plus ``extra`` switches: (flag, help)): the parsed arguments,
+    rounds, seconds per round and warm-up seconds."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 3 short rounds (a few seconds)")
+    parser.add_argument("--rounds", type=int, help=f"timed rounds per configuration (default {default_rounds})")
+    parser.add_argument("--round-time", type=float, help="seconds per round per configuration (default 0.2)")
+    for flag, text in extra:
+        parser.add_argument(flag, action="store_true", help=text)
+    args = parser.parse_args(argv)
+    rounds = args.rounds or (3 if args.quick else default_rounds)
+    return args, rounds, args.round_time or (0.05 if args.quick else 0.2), 0.02 if args.quick else 0.1

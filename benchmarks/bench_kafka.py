@@ -25,7 +25,6 @@ os.environ["DD_TRACE_AGENT_URL"] = "http://127.0.0.1:9"
 os.environ["DD_INSTRUMENTATION_TELEMETRY_ENABLED"] = "false"
 os.environ["DD_REMOTE_CONFIGURATION_ENABLED"] = "false"
 
-import argparse
 import sys
 import time
 import uuid
@@ -37,6 +36,7 @@ from typing import Optional
 
 import confluent_kafka
 import ddtrace
+from _harness import arguments
 from _harness import describe_spans
 from _harness import install_null_writer
 from _harness import measure
@@ -123,14 +123,7 @@ def set_listeners(name: str) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 3 short rounds (a few seconds)")
-    parser.add_argument("--rounds", type=int, help="timed rounds per configuration (default 15, quick 3)")
-    parser.add_argument("--round-time", type=float, help="seconds per round per configuration (default 0.2)")
-    args = parser.parse_args(argv)
-    rounds = args.rounds or (3 if args.quick else 15)
-    round_s = args.round_time or (0.05 if args.quick else 0.2)
-    warmup_s = 0.02 if args.quick else 0.1
+    _, rounds, round_s, warmup_s = arguments(__doc__, 15, argv)
 
     topic = f"ddi-bench-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": SERVERS})

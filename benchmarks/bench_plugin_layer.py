@@ -30,7 +30,6 @@ os.environ["DD_TRACE_AGENT_URL"] = "http://127.0.0.1:9"
 os.environ["DD_INSTRUMENTATION_TELEMETRY_ENABLED"] = "false"
 os.environ["DD_REMOTE_CONFIGURATION_ENABLED"] = "false"
 
-import argparse
 import gc
 import sqlite3
 import statistics
@@ -47,6 +46,7 @@ from typing import Tuple
 import ddtrace
 import wrapt
 from _harness import NullWriter
+from _harness import arguments
 from _harness import install_null_writer
 from ddtrace.internal import core
 from ddtrace.trace import tracer
@@ -419,14 +419,7 @@ def report(per_call: Dict[str, List[float]], spans_per_call: Dict[str, float], r
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 3 short rounds (a few seconds)")
-    parser.add_argument("--rounds", type=int, help="timed rounds per configuration (default 7, quick 3)")
-    parser.add_argument("--round-time", type=float, help="seconds per round per configuration (default 0.2)")
-    args = parser.parse_args(argv)
-    rounds = args.rounds or (3 if args.quick else 7)
-    round_s = args.round_time or (0.05 if args.quick else 0.2)
-    warmup_s = 0.02 if args.quick else 0.1
+    _, rounds, round_s, warmup_s = arguments(__doc__, 7, argv)
 
     writer = install_null_writer()
     sqlite_raw = sqlite3.connect(":memory:")  # opened before ddtrace patches sqlite3: stays untraced
