@@ -47,6 +47,7 @@ import ddtrace
 import wrapt
 from _harness import NullWriter
 from _harness import arguments
+from _harness import calibrate
 from _harness import install_null_writer
 from ddtrace.internal import core
 from ddtrace.trace import tracer
@@ -285,18 +286,6 @@ def timed(loop: Callable[[int], None], n: int) -> int:
     start = time.perf_counter_ns()
     loop(n)
     return time.perf_counter_ns() - start
-
-
-def calibrate(loop: Callable[[int], None], round_s: float, warmup_s: float) -> int:
-    """Warm the loop up, then pick N so that one round of N calls lasts about ``round_s``."""
-    n = 64
-    while True:
-        elapsed = timed(loop, n)
-        if elapsed >= warmup_s * 1e9 or n >= 1 << 26:
-            break
-        n *= 2
-    per_call = max(elapsed / n, 1.0)
-    return max(100, int(round_s * 1e9 / per_call))
 
 
 def measure(
