@@ -45,7 +45,7 @@ class ProducerPlugin(OutboundPlugin):
         if msg.tags:
             span.set_tags(msg.tags)
         headers: Dict[str, str] = {}
-        if self.propagation_enabled():
+        if msg.inject_headers is not None and self.propagation_enabled():
             dd.HTTPPropagator.inject(span.context, headers)
         processor = dd.data_streams() if self.data_streams else None
         if processor is not None:  # the pathway header travels even when trace propagation is off
