@@ -252,12 +252,15 @@ def internal_event(
     ignored: Tuple[type, ...] = (),
     tags: Optional[Dict[str, Any]] = None,
     inherit_service: bool = False,
+    service_source: bool = True,
 ) -> Event:
     """``{package}.internal``: a span named ``name`` for work inside a framework (see InternalPlugin)."""
 
     def build(instance: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         return {
-            "internal_context": InternalContext(name, resource, span_type, ignored, dict(tags or {}), inherit_service)
+            "internal_context": InternalContext(
+                name, resource, span_type, ignored, dict(tags or {}), inherit_service, service_source
+            )
         }
 
     return Event(f"{package}.internal", build, pin_source=pin_source)

@@ -50,13 +50,23 @@ class Route:
 class _Exchange:
     request: dd.ExecutionContext
     application: Optional[InternalContext]
+    routed: str  # ``context.routed.{package}.request``: plugins name the request span once it is routed
+
+
+def routed_event(event: Event) -> str:
+    return f"context.routed.{event.name}"
 
 
 _exchange: ContextVar[Optional[_Exchange]] = ContextVar("ddtrace_integrations_web_exchange", default=None)
 
 
-def route_matched(route: Route, current_span_too: bool = False) -> None:
-    """Apply ``route`` to the running request (and, for ddtrace's parity, to the application span)."""
+def route_matched(route: Route, current_span_too: bool = False, final: bool = False) -> None:
+    """Apply ``route`` to the running request (and, for ddtrace's parity, to the application span).
+
+    ``final`` is False while the request is still being handled (before the hooks and the view): plugins
+    hear ``context.routed`` and name the request span at once, so code running inside the request reads the
+    route's resource, as under ddtrace.
+    """
     exchange = _exchange.get()
     if exchange is None:
         return
@@ -71,6 +81,8 @@ def route_matched(route: Route, current_span_too: bool = False) -> None:
         app = exchange.application
         app.resource = route.resource or app.resource
         app.tags.update(route.tags)
+    if not final and route.resource and dd.core.has_listeners(exchange.routed):
+        dd.core.dispatch(exchange.routed, (exchange.request,))
 
 
 def current_request() -> Optional[dd.ExecutionContext]:
@@ -108,6 +120,7 @@ class WsgiEvents:
         self.application = internal_event(package, f"{package}.application", pin_source=pin_source)
         self.response = internal_event(package, f"{package}.response", pin_source=pin_source)
         self.response.deferred_end = True
+        self.routed = routed_event(self.request)
 
     def traced_app(self, wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not dd.core.has_listeners(self.request.started):
@@ -119,7 +132,7 @@ class WsgiEvents:
         with request:
             application, _ = self.application.context(instance, args, kwargs)
             app = application.get_item("internal_context") if application is not None else None
-            token = _exchange.set(_Exchange(request, app))
+            token = _exchange.set(_Exchange(request, app, self.routed))
             try:
                 with application or nullcontext():
                     result = wrapped(environ, self._start_response(request, start_response))
@@ -162,6 +175,7 @@ class _TracedAsgiApp:
     def __init__(self, app: Any, event: Event) -> None:
         self._app = app
         self._event = event
+        self._routed = routed_event(event)
 
     async def __call__(self, scope: Dict[str, Any], receive: Callable, send: Callable) -> Any:
         if scope.get("type") != "http" or not dd.core.has_listeners(self._event.started):
@@ -186,7 +200,7 @@ class _TracedAsgiApp:
                     request.dispatch_ended_event(None, None, None)
 
         with request:
-            token = _exchange.set(_Exchange(request, None))
+            token = _exchange.set(_Exchange(request, None, self._routed))
             try:
                 return await self._app(scope, receive, traced_send)
             except BaseException:

@@ -1,9 +1,11 @@
 """A small Flask app factory touching every traced step: hooks, a blueprint, views, templates, errors, streaming."""
 
+from ddtrace.trace import tracer
 from flask import Blueprint
 from flask import Flask
 from flask import abort
 from flask import after_this_request
+from flask import g
 from flask import jsonify
 from flask import render_template_string
 from flask import request
@@ -22,6 +24,8 @@ def create_app() -> Flask:
     @app.before_request
     def load_user():
         request.environ["ddi.user"] = request.headers.get("X-User", "anonymous")
+        root = tracer.current_root_span()
+        g.resource_seen = root.resource if root is not None else None
 
     @app.after_request
     def add_header(response):
@@ -53,6 +57,18 @@ def create_app() -> Flask:
     @app.route("/greet/<name>", methods=["GET", "POST"])
     def greet(name):
         return render_template_string("<p>Hello {{ name }}</p>", name=name)
+
+    @app.route("/seen/<int:n>")
+    def seen(n):
+        """What a before_request hook read as the request span's resource."""
+        return str(g.resource_seen)
+
+    @app.route("/renamed")
+    def renamed():
+        root = tracer.current_root_span()
+        if root is not None:
+            root.resource = "checkout page"
+        return "renamed"
 
     @app.route("/boom")
     def boom():

@@ -16,6 +16,8 @@ import pytest
 from ddtrace.trace import tracer
 from helpers import assert_no_secret
 from helpers import assert_span
+from helpers import bin_path
+from helpers import run_python
 
 import ddtrace_integrations
 from ddtrace_integrations import _ddtrace as dd
@@ -98,6 +100,59 @@ def test_request_span_names_the_route_and_carries_the_request(client, spans):
     assert view.resource == "/users/<int:uid>" and view.parent_id == spans.one("flask.dispatch_request").span_id
     assert spans.one("flask.jsonify").parent_id == view.span_id
     assert spans.one("flask_app.count_request").get_tag("flask.signal") == "request_started"
+
+
+def test_request_span_is_named_after_the_route_before_the_hooks_run(client, spans):
+    """A before_request hook reads the route's resource, not the raw path."""
+    assert client.get("/seen/12345", buffered=True).text == "GET /seen/<int:n>"
+    assert spans.one("flask.request").resource == "GET /seen/<int:n>"
+
+
+def test_a_resource_the_view_sets_is_kept(client, spans):
+    assert client.get("/renamed", buffered=True).text == "renamed"
+    assert_span(spans.one("flask.request"), resource="checkout page", meta={"http.route": "/renamed"})
+
+
+def test_an_app_mounted_under_a_prefix_tags_the_full_resource(patched, spans):
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+    from werkzeug.test import Client
+
+    mounted = DispatcherMiddleware(create_app(), {"/api": create_app()})
+    assert Client(mounted).get("/api/users/5", buffered=True).status_code == 200
+    assert Client(mounted).get("/users/6", buffered=True).status_code == 200
+    mounted_request, root_request = spans.named("flask.request")
+    for span in (mounted_request, spans.named("flask.application")[0]):
+        assert_span(span, resource="GET /users/<int:uid>", meta={"flask.resource.full": "GET /api/users/<int:uid>"})
+    assert_span(root_request, resource="GET /users/<int:uid>", absent=["flask.resource.full"])
+
+
+HELPER_OUTSIDE_A_REQUEST = """
+import flask
+from ddtrace.trace import TraceFilter, tracer
+
+class Print(TraceFilter):
+    def process_trace(self, trace):
+        for span in trace:
+            print(span.name, span.service, span.get_tag("_dd.svc_src"))
+        return None
+
+tracer.configure(trace_processors=[Print()])
+app = flask.Flask("shop")
+app.add_url_rule("/", "index", lambda: flask.jsonify(inside=True))
+with app.app_context():
+    flask.jsonify(outside=True)
+app.test_client().get("/", buffered=True)
+"""
+
+
+def test_helpers_outside_a_request_take_the_applications_service():
+    env = {"DD_SERVICE": "storefront", "DD_FLASK_SERVICE": "shop"}
+    out = run_python(HELPER_OUTSIDE_A_REQUEST, env, prefix=(bin_path("ddtrace-integrations"), "run"))
+    spans = [line.split() for line in out.splitlines()]
+    assert spans[0] == ["flask.jsonify", "storefront", "None"]  # the root of its own trace, in an app context
+    request = next(s for s in spans if s[0] == "flask.request")
+    inside = [s for s in spans if s[0] == "flask.jsonify"][1]
+    assert request[1] == inside[1] == "shop"
 
 
 def test_unmatched_request_is_named_by_its_status_and_not_an_error(client, spans):

@@ -63,7 +63,7 @@ def patch(flask: ModuleType) -> None:
         return internal_event("flask", name, pin_source=flask, **options)
 
     def matched(status: str) -> None:
-        web.route_matched(_route(flask.request, status))
+        web.route_matched(_route(flask.request, status), final=True)
 
     wsgi = web.WsgiEvents("flask", pin_source=flask, request=request, on_start_response=matched)
     publisher.wrap(flask.Flask, "wsgi_app", wsgi.traced_app)
@@ -72,7 +72,8 @@ def patch(flask: ModuleType) -> None:
     for step in STEPS:
         publisher.wrap(flask.Flask, step, traced(event(f"flask.{step}")))
     publisher.wrap(flask, "send_file", traced(event("flask.send_file")))
-    publisher.wrap(flask, "jsonify", traced(event("flask.jsonify")))
+    # Helpers that name no service, as in ddtrace: the parent's inside a request, the application's outside.
+    publisher.wrap(flask, "jsonify", traced(event("flask.jsonify", inherit_service=True, service_source=False)))
     for name in ("render_template", "render_template_string"):
         publisher.wrap(flask, name, traced(event(f"flask.{name}", span_type="template", inherit_service=True)))
     publisher.wrap(flask.templating, "_render", _named_template(flask))
@@ -141,6 +142,8 @@ def _route(request: Any, status: str = "") -> web.Route:
     if rule:
         route.resource, route.path = f"{request.method} {rule}", rule
         route.tags["flask.url_rule"] = rule
+        if request.script_root:  # mounted under a prefix: the resource stays the app's, the full path beside it
+            route.tags["flask.resource.full"] = f"{request.method} {request.script_root}{rule}"
     if not route.resource and status:
         route.resource = f"{request.method} {status.split(' ', 1)[0]}"
     for name, value in (request.view_args or {}).items():

@@ -15,12 +15,42 @@ from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 WEB = "web_context"
 RESPONSE = "web_response"
 INITIAL_RESOURCE = "initial_resource"
+ROUTED = "routed"
 
 
 class RouterPlugin(ServerPlugin):
     service_at_start = True
     # Some frameworks leave a resource the application set on the request span (e.g. Django's).
     keep_user_resource: ClassVar[bool] = False
+
+    def register(self) -> None:
+        super().register()
+        dd.core.on(self._routed_event, self._routed, self._listener_name)
+
+    def unregister(self) -> None:
+        super().unregister()
+        dd.core.reset_listeners(self._routed_event, self._routed)
+
+    @property
+    def _routed_event(self) -> str:
+        return f"context.routed.{self.event_name}"
+
+    def _routed(self, ctx: dd.ExecutionContext) -> None:
+        try:
+            self.on_route(ctx)
+        except Exception:
+            self._fault(ctx)
+
+    def on_route(self, ctx: dd.ExecutionContext) -> None:
+        """The framework matched the route before running the request's hooks and view: name the span now,
+        so code inside the request reads the route's resource. A resource the application sets after this
+        is its own and is kept."""
+        span = ctx.get_item(SPAN)
+        resource = self.resource(ctx.get_item(WEB))
+        if span is not None and resource:
+            span.resource = resource
+            ctx.set_item(INITIAL_RESOURCE, resource)
+            ctx.set_item(ROUTED, True)
 
     def operation_name(self) -> str:
         return dd.schematize_url_operation(
@@ -58,7 +88,8 @@ class RouterPlugin(ServerPlugin):
             web: WebContext = ctx.get_item(WEB)
             response: Optional[WebResponseContext] = ctx.get_item(RESPONSE)
             resource = self.resource(web)
-            if resource and not (self.keep_user_resource and span.resource != ctx.get_item(INITIAL_RESOURCE)):
+            keep = self.keep_user_resource or ctx.get_item(ROUTED)
+            if resource and not (keep and span.resource != ctx.get_item(INITIAL_RESOURCE)):
                 span.resource = resource
             if web.tags:
                 span.set_tags(web.tags)
