@@ -26,6 +26,8 @@ def create_app() -> Flask:
         request.environ["ddi.user"] = request.headers.get("X-User", "anonymous")
         root = tracer.current_root_span()
         g.resource_seen = root.resource if root is not None else None
+        if root is not None and request.path == "/renamed":
+            root.resource = "checkout page"
 
     @app.after_request
     def add_header(response):
@@ -65,9 +67,7 @@ def create_app() -> Flask:
 
     @app.route("/renamed")
     def renamed():
-        root = tracer.current_root_span()
-        if root is not None:
-            root.resource = "checkout page"
+        """The before_request hook renamed the request span."""
         return "renamed"
 
     @app.route("/boom")

@@ -108,7 +108,7 @@ def test_request_span_is_named_after_the_route_before_the_hooks_run(client, span
     assert spans.one("flask.request").resource == "GET /seen/<int:n>"
 
 
-def test_a_resource_the_view_sets_is_kept(client, spans):
+def test_a_resource_a_hook_sets_is_kept(client, spans):
     assert client.get("/renamed", buffered=True).text == "renamed"
     assert_span(spans.one("flask.request"), resource="checkout page", meta={"http.route": "/renamed"})
 

@@ -42,12 +42,12 @@ class RouterPlugin(ServerPlugin):
             self._fault(ctx)
 
     def on_route(self, ctx: dd.ExecutionContext) -> None:
-        """The framework matched the route before running the request's hooks and view: name the span now,
-        so code inside the request reads the route's resource. A resource the application sets after this
-        is its own and is kept."""
+        """The framework matched the route before running the request's hooks and view: name the span now
+        (once), so code inside the request reads the route's resource. A resource the application sets after
+        this is its own and is kept."""
         span = ctx.get_item(SPAN)
         resource = self.resource(ctx.get_item(WEB))
-        if span is not None and resource:
+        if span is not None and resource and not ctx.get_item(ROUTED):
             span.resource = resource
             ctx.set_item(INITIAL_RESOURCE, resource)
             ctx.set_item(ROUTED, True)
