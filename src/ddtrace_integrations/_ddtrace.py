@@ -8,12 +8,17 @@ from typing import Any
 from typing import Callable
 from typing import Dict
 from typing import List
+from typing import Mapping
 from typing import Optional
 
 import wrapt
 from ddtrace import config
+from ddtrace._trace import _inferred_proxy
 from ddtrace._trace.pin import Pin
 from ddtrace.constants import _SPAN_MEASURED_KEY as MEASURED_KEY
+from ddtrace.constants import ERROR_MSG
+from ddtrace.constants import ERROR_STACK
+from ddtrace.constants import ERROR_TYPE
 from ddtrace.constants import SPAN_KIND
 from ddtrace.contrib.internal.trace_utils import int_service
 from ddtrace.contrib.internal.trace_utils import set_http_meta
@@ -41,6 +46,7 @@ from ddtrace.internal.settings.integration import _integration_env_var_id
 from ddtrace.internal.settings.peer_service import _ps_config as peer_service_config
 from ddtrace.internal.utils.formats import asbool
 from ddtrace.propagation.http import HTTPPropagator
+from ddtrace.trace import Context
 from ddtrace.trace import Span
 from ddtrace.trace import tracer
 from ddtrace.vendor.packaging.specifiers import SpecifierSet
@@ -232,6 +238,58 @@ def register_entrypoint(fn: Callable) -> None:
 
 def local_root(span: Span) -> Span:
     return span._local_root
+
+
+# --- inferred proxy spans: the API gateway a request came through, from the headers it adds ---
+
+INFERRED_PROXY_HEADER = "x-dd-proxy"
+INFERRED_PROXIES = frozenset(_inferred_proxy.supported_proxies)
+
+
+def inferred_proxy_services_enabled() -> bool:
+    """``DD_TRACE_INFERRED_PROXY_SERVICES_ENABLED``, read per request as ddtrace reads it (an attribute)."""
+    return bool(config._inferred_proxy_services_enabled)
+
+
+def start_inferred_proxy_span(headers: Mapping[str, str], parent: Optional[Context]) -> Optional[Span]:
+    """The proxy's span, activated and starting when the proxy received the request, as ddtrace makes it;
+    None unless the headers name a supported proxy and a start time in whole milliseconds."""
+    proxy = _inferred_proxy.extract_inferred_proxy_context(_inferred_proxy.normalize_headers(headers))
+    if proxy is None:
+        return None
+    try:
+        start_ns = int(proxy.request_time) * 1_000_000
+    except ValueError:  # ddtrace would raise after starting the span, leaving it open
+        log.debug("invalid x-dd-proxy-request-time-ms header: %r", proxy.request_time)
+        return None
+    info = _inferred_proxy.supported_proxies[proxy.system_name]
+    span = tracer.start_span(
+        info.span_name,
+        child_of=parent,
+        service=proxy.domain_name or config._get_service(),
+        resource=f"{proxy.method or ''} {proxy.resource_path or proxy.path or ''}",
+        span_type="web",
+        activate=True,
+    )
+    span.start_ns = start_ns
+    _inferred_proxy.set_inferred_proxy_span_tags(span, proxy, info)
+    return span
+
+
+def finish_inferred_proxy_span(proxy: Span, request: Optional[Span]) -> None:
+    """The proxy answered what the application answered: the request span's status and error, as ddtrace
+    copies them up; then the proxy's span ends."""
+    if request is not None:
+        status = request._get_attribute("http.status_code")
+        if status:
+            proxy._set_attribute("http.status_code", status)
+        if request.error == 1:
+            proxy.error = 1
+            for key in (ERROR_MSG, ERROR_TYPE, ERROR_STACK):
+                value = request._get_attribute(key)
+                if value is not None:
+                    proxy._set_attribute(key, value)
+    proxy.finish()
 
 
 # --- peer.service: ddtrace's trace processor must not overwrite what a v2 plugin already decided ---

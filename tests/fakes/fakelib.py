@@ -89,9 +89,12 @@ ROUTES = {"/users/1": "/users/<int:uid>"}
 
 
 def handle(method: str, path: str, headers: Dict[str, str]) -> Tuple[int, Dict[str, str]]:
-    """A 'server': 200 for a known route, 404 otherwise, 500 for /boom; renders a page for /users/<uid>."""
+    """A 'server': 200 for a known route, 404 otherwise, 500 for /boom, an exception for /crash; renders a
+    page for /users/<uid>."""
     if path == "/boom":
         return 500, {}
+    if path == "/crash":
+        raise FakeError("crashed")
     if path in ROUTES:
         render("user.html")
     return (200 if path in ROUTES else 404), {"content-type": "text/plain"}

@@ -415,6 +415,38 @@ def test_traced_httpx_client_and_traced_django_server_make_one_trace(wsgi_served
     assert spans.one("django.view", "djapp.views.user").trace_id == root.trace_id
 
 
+@pytest.mark.parametrize("server", ["wsgi_served", "asgi_served"])
+def test_api_gateway_span_is_the_parent_of_the_request_and_continues_the_callers_trace(
+    server, request, spans, monkeypatch
+):
+    monkeypatch.setattr(dd.config, "_inferred_proxy_services_enabled", True)  # DD_TRACE_INFERRED_PROXY_SERVICES_ENABLED
+    gateway = {
+        "x-dd-proxy": "aws-apigateway",
+        "x-dd-proxy-request-time-ms": "1700000000000",
+        "x-dd-proxy-path": "/prod/users/7",
+        "x-dd-proxy-httpmethod": "GET",
+        "x-dd-proxy-domain-name": "gw.example.com",
+        "x-dd-proxy-stage": "prod",
+    }
+    with httpx.Client() as http:
+        assert http.get(request.getfixturevalue(server) + "/users/7", headers={**gateway, **HEADERS}).status_code == 200
+    django_request = spans.wait_for("django.request")
+    proxy = spans.one("aws.apigateway")
+    assert (proxy.trace_id, proxy.parent_id) == (1234, 5678)
+    assert (django_request.trace_id, django_request.parent_id) == (1234, proxy.span_id)
+    assert_span(
+        proxy,
+        service="gw.example.com",
+        resource="GET /prod/users/7",
+        span_type="web",
+        meta={"component": "aws-apigateway", "stage": "prod", "http.status_code": "200"},
+        metrics={"_dd.inferred_span": 1},
+    )
+    assert proxy.start_ns == 1_700_000_000_000_000_000
+    assert proxy.start_ns + proxy.duration_ns >= django_request.start_ns + django_request.duration_ns
+    assert {s.trace_id for s in spans.spans} == {1234}
+
+
 def test_asgi_request_span_covers_the_streamed_body(asgi_served, spans):
     with httpx.Client() as http:
         response = http.get(asgi_served + "/stream")

@@ -20,6 +20,7 @@ VARIANTS = {
         "DD_HTTP_SERVER_TAG_QUERY_STRING": "true",
         "DD_FLASK_SERVICE": "shop",
     },
+    "inferred_proxy": {"DD_TRACE_INFERRED_PROXY_SERVICES_ENABLED": "true"},
 }
 
 # Reviewed differences, each documented in docs/differences.md. Key: (variant or "*", step or "*", field).

@@ -66,6 +66,7 @@ class WebContext:
     path: str
     # Set by the publisher once the framework matched the request (often after the span started).
     route: Optional[str] = None
+    # Answers lower-case names: the framework's case-insensitive headers, or a dict with lower-cased keys.
     headers: Mapping[str, str] = field(default_factory=dict)
     query: Any = None  # the raw query string (str or bytes, as the framework has it); the plugin obfuscates it
     query_params: Mapping[str, Any] = field(default_factory=dict)

@@ -19,4 +19,5 @@ urlpatterns = [
     path("boom", views.boom),
     path("stream", views.stream),
     path("headers", views.headers),
+    path("proxied", views.proxied),
 ]

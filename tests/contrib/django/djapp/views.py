@@ -64,3 +64,7 @@ def stream(request):
 
 def headers(request):
     return JsonResponse({k.lower(): v for k, v in request.headers.items()})
+
+
+def proxied(request):
+    return HttpResponse("behind a gateway")
