@@ -10,13 +10,16 @@ subprocess). There is no ``__init__.py`` here on purpose: ``tests/contrib/django
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import threading
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 from typing import List
+from urllib.parse import urlsplit
 
 import django
 import httpx
@@ -80,13 +83,12 @@ def wsgi_served(app) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture
-def asgi_served(app) -> Iterator[str]:
-    """``get_asgi_application()`` (which our patch wraps) behind uvicorn in a thread."""
+@contextmanager
+def uvicorn_serving(application: object) -> Iterator[str]:
+    """An ASGI application behind uvicorn in a thread."""
     import uvicorn
-    from django.core.asgi import get_asgi_application
 
-    config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    config = uvicorn.Config(application, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     with warnings.catch_warnings():
@@ -101,6 +103,28 @@ def asgi_served(app) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture
+def asgi_served(app) -> Iterator[str]:
+    """``get_asgi_application()`` (which our patch wraps) behind uvicorn."""
+    from django.core.asgi import get_asgi_application
+
+    with uvicorn_serving(get_asgi_application()) as url:
+        yield url
+
+
+@pytest.fixture
+def asgi_async_chain(app) -> Iterator[str]:
+    """As ``asgi_served``, with an async-only class middleware first in the chain."""
+    from django.conf import settings
+    from django.core.asgi import get_asgi_application
+    from django.test import override_settings
+
+    with override_settings(MIDDLEWARE=["djapp.middleware.AsyncOnlyMiddleware", *settings.MIDDLEWARE]):
+        application = get_asgi_application()  # its handler loads the middleware chain now
+    with uvicorn_serving(application) as url:
+        yield url
 
 
 def children(spans, parent: Span) -> List[str]:
@@ -448,6 +472,48 @@ def test_asgi_request_span_covers_the_streamed_body(asgi_served, spans):
     # the async middleware chain: the class middleware spans are the request span's direct children
     security = middleware(spans, "django.middleware.security.SecurityMiddleware.__call__")
     assert security.parent_id == request.span_id
+
+
+ERROR_TAGS = ["error.type", "error.message", "error.stack"]
+
+
+@pytest.mark.parametrize(
+    ("path", "view", "coroutine"),
+    [
+        ("/hang", "djapp.views.hang", ("django.view", "djapp.views.hang")),
+        ("/hang/class", "djapp.views.HangView", ("django.view.get", "djapp.views.HangView.get")),
+    ],
+)
+def test_client_disconnect_cancels_the_async_spans_without_an_error(asgi_async_chain, spans, path, view, coroutine):
+    """Django cancels the request's task when the client leaves: as under ddtrace, the spans of the coroutines
+    it cancels (view, async middleware) end without an error, and the CancelledError still reaches Django."""
+    from djapp.middleware import AsyncOnlyMiddleware
+    from djapp.views import hang_started
+
+    AsyncOnlyMiddleware.raised.clear()
+    hang_started.clear()
+    conn = http.client.HTTPConnection(urlsplit(asgi_async_chain).netloc, timeout=10)
+    conn.request("GET", path)
+    assert hang_started.wait(10), "the view did not start"
+    conn.close()  # the client leaves while the view waits
+    request = spans.wait_for("django.request")
+    assert [type(exc) for exc in AsyncOnlyMiddleware.raised] == [asyncio.CancelledError]
+    assert_span(
+        request,
+        resource=f"GET {path[1:]}",
+        error=0,
+        meta={"http.route": path[1:], "django.view": view, "component": "django"},
+        absent=["http.status_code", *ERROR_TAGS],  # no response was sent
+    )
+    cancelled = [
+        middleware(spans, "djapp.middleware.AsyncOnlyMiddleware.__call__"),
+        middleware(spans, "djapp.middleware.stamp_middleware"),
+        spans.one(*coroutine),
+    ]
+    for span in cancelled:
+        assert_span(span, service="django", error=0, meta={"component": "django"}, absent=ERROR_TAGS)
+        assert span.trace_id == request.trace_id and span.duration_ns is not None
+    assert [s.name for s in spans.spans if s.error] == []
 
 
 async def test_async_client_without_an_asgi_server_has_no_request_span(app, spans):

@@ -19,4 +19,6 @@ urlpatterns = [
     path("boom", views.boom),
     path("stream", views.stream),
     path("headers", views.headers),
+    path("hang", views.hang),
+    path("hang/class", views.HangView.as_view()),
 ]

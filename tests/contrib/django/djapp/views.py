@@ -1,6 +1,7 @@
 """The views behind each workload step."""
 
 import asyncio
+import threading
 
 from django.core.cache import cache
 from django.db import connection
@@ -64,3 +65,18 @@ def stream(request):
 
 def headers(request):
     return JsonResponse({k.lower(): v for k, v in request.headers.items()})
+
+
+# Set once a /hang view waits: its client may then leave (the tests and the workload wait for it).
+hang_started = threading.Event()
+
+
+async def hang(request):
+    """Waits until the client leaves: under ASGI, Django then cancels the request's task, and this await."""
+    hang_started.set()
+    await asyncio.Event().wait()
+
+
+class HangView(View):
+    async def get(self, request):
+        return await hang(request)
