@@ -391,20 +391,20 @@ tracer.configure(trace_processors=[_Keep()])
 import django
 django.setup()
 from django.test import Client
-for _ in range(2):
-    assert Client().get("/users/7").status_code == 200
+for path in {paths!r}:
+    assert Client().get(path).status_code == 200
 by_id = {{s.span_id: s for s in _spans}}
 print(json.dumps([
-    dict(name=s.name, resource=s.resource, service=s.service, type=s.span_type, meta=s.get_tags(),
+    dict(name=s.name, resource=s.resource, service=s.service, type=s.span_type, error=s.error, meta=s.get_tags(),
          metrics=s.get_metrics(), parent=getattr(by_id.get(s.parent_id), "resource", None))
-    for s in _spans if s.name == "django.cache"
+    for s in sorted(_spans, key=lambda s: s.start_ns) if s.name == "django.cache"
 ]))
 """
 
 
 def test_caches_are_traced_when_instrument_caches_is_on_at_setup():
     """Cache backends are wrapped when the app registry is populated, so the switch is set from the start."""
-    script = CACHES_SCRIPT.format(djapp=str(HERE))
+    script = CACHES_SCRIPT.format(djapp=str(HERE), paths=["/users/7", "/users/7"])
     out = run_python(script, {"DD_DJANGO_INSTRUMENT_CACHES": "true"}, prefix=(bin_path("ddtrace-integrations"), "run"))
     calls = json.loads(out.strip().splitlines()[-1])
     module = "django.core.cache.backends.locmem"
@@ -420,6 +420,35 @@ def test_caches_are_traced_when_instrument_caches_is_on_at_setup():
         assert call["meta"]["django.cache.backend"] == f"{module}.LocMemCache"
         assert call["meta"]["django.cache.key"] == "user:7"
     assert json.loads(run_python(script, prefix=(bin_path("ddtrace-integrations"), "run")).splitlines()[-1]) == []
+
+
+def test_cache_spans_count_the_values_found():
+    """``db.row_count`` as ddtrace counts it: a get finds its value unless it returns None or the backend's
+    missing-key sentinel (or a value that cannot be compared with it); a get_many, the keys it returns."""
+    script = CACHES_SCRIPT.format(djapp=str(HERE), paths=["/cache"])
+    out = run_python(script, {"DD_DJANGO_INSTRUMENT_CACHES": "true"}, prefix=(bin_path("ddtrace-integrations"), "run"))
+    calls = [
+        (method, c["meta"]["django.cache.key"], c["metrics"].get("db.row_count"), c["parent"], c["error"])
+        for c in json.loads(out.strip().splitlines()[-1])
+        for method in [c["resource"].rpartition(".")[2]]
+        if method in ("get", "get_many", "incr")
+    ]
+    view, many = "djapp.views.cache_counts", "django.core.cache.backends.base.get_many"
+    assert calls == [
+        ("get", "hit", 1, view, 0),
+        ("get", "miss", 0, view, 0),
+        ("get", "zero", 1, view, 0),  # a falsy value is found
+        ("get", "uncomparable", 0, view, 0),  # its == raises: it cannot be told from the sentinel
+        ("get", "uncountable", 1, view, 0),  # its len() and truth test are never called
+        ("get_many", "hit zero miss", 2, view, 0),  # the dict of the keys found
+        ("get", "hit", 1, many, 0),
+        ("get", "zero", 1, many, 0),
+        ("get", "miss", 0, many, 0),  # BaseCache.get_many's own get: the sentinel for a missing key
+        ("get_many", "miss gone", 0, view, 0),
+        ("get", "miss", 0, many, 0),
+        ("get", "gone", 0, many, 0),
+        ("incr", "miss", None, view, 1),  # it raised: nothing counted
+    ]
 
 
 def test_traced_httpx_client_and_traced_django_server_make_one_trace(wsgi_served, spans):

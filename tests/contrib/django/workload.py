@@ -112,6 +112,7 @@ STEPS = [
         None,
         {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"},
     ),
+    ("cache_counts", "GET", "/cache", None, None),
 ]
 
 

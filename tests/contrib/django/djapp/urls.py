@@ -21,4 +21,5 @@ urlpatterns = [
     path("headers", views.headers),
     path("hang", views.hang),
     path("hang/class", views.HangView.as_view()),
+    path("cache", views.cache_counts),
 ]

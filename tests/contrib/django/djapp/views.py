@@ -1,6 +1,7 @@
 """The views behind each workload step."""
 
 import asyncio
+import contextlib
 import threading
 
 from django.core.cache import cache
@@ -80,3 +81,34 @@ async def hang(request):
 class HangView(View):
     async def get(self, request):
         return await hang(request)
+
+
+class Uncomparable:
+    """A cached value that cannot be compared with another."""
+
+    def __eq__(self, other):
+        raise ValueError("not comparable")
+
+    __hash__ = object.__hash__
+
+
+class Uncountable:
+    """A cached value that has neither a length nor a truth value."""
+
+    def __len__(self):
+        raise ValueError("no length")
+
+    def __bool__(self):
+        raise ValueError("no truth value")
+
+
+def cache_counts(request):
+    """Cache calls whose spans count the values found (``db.row_count``)."""
+    cache.set_many({"hit": "value", "zero": 0, "uncomparable": Uncomparable(), "uncountable": Uncountable()})
+    for key in ("hit", "miss", "zero", "uncomparable", "uncountable"):
+        cache.get(key)
+    cache.get_many(["hit", "zero", "miss"])
+    cache.get_many(["miss", "gone"])
+    with contextlib.suppress(ValueError):  # a missing key cannot be incremented
+        cache.incr("miss")
+    return HttpResponse("counted")
