@@ -10,13 +10,16 @@ subprocess). There is no ``__init__.py`` here on purpose: ``tests/contrib/django
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import threading
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 from typing import List
+from urllib.parse import urlsplit
 
 import django
 import httpx
@@ -80,13 +83,12 @@ def wsgi_served(app) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture
-def asgi_served(app) -> Iterator[str]:
-    """``get_asgi_application()`` (which our patch wraps) behind uvicorn in a thread."""
+@contextmanager
+def uvicorn_serving(application: object) -> Iterator[str]:
+    """An ASGI application behind uvicorn in a thread."""
     import uvicorn
-    from django.core.asgi import get_asgi_application
 
-    config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    config = uvicorn.Config(application, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     with warnings.catch_warnings():
@@ -101,6 +103,28 @@ def asgi_served(app) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture
+def asgi_served(app) -> Iterator[str]:
+    """``get_asgi_application()`` (which our patch wraps) behind uvicorn."""
+    from django.core.asgi import get_asgi_application
+
+    with uvicorn_serving(get_asgi_application()) as url:
+        yield url
+
+
+@pytest.fixture
+def asgi_async_chain(app) -> Iterator[str]:
+    """As ``asgi_served``, with an async-only class middleware first in the chain."""
+    from django.conf import settings
+    from django.core.asgi import get_asgi_application
+    from django.test import override_settings
+
+    with override_settings(MIDDLEWARE=["djapp.middleware.AsyncOnlyMiddleware", *settings.MIDDLEWARE]):
+        application = get_asgi_application()  # its handler loads the middleware chain now
+    with uvicorn_serving(application) as url:
+        yield url
 
 
 def children(spans, parent: Span) -> List[str]:
@@ -367,20 +391,20 @@ tracer.configure(trace_processors=[_Keep()])
 import django
 django.setup()
 from django.test import Client
-for _ in range(2):
-    assert Client().get("/users/7").status_code == 200
+for path in {paths!r}:
+    assert Client().get(path).status_code == 200
 by_id = {{s.span_id: s for s in _spans}}
 print(json.dumps([
-    dict(name=s.name, resource=s.resource, service=s.service, type=s.span_type, meta=s.get_tags(),
+    dict(name=s.name, resource=s.resource, service=s.service, type=s.span_type, error=s.error, meta=s.get_tags(),
          metrics=s.get_metrics(), parent=getattr(by_id.get(s.parent_id), "resource", None))
-    for s in _spans if s.name == "django.cache"
+    for s in sorted(_spans, key=lambda s: s.start_ns) if s.name == "django.cache"
 ]))
 """
 
 
 def test_caches_are_traced_when_instrument_caches_is_on_at_setup():
     """Cache backends are wrapped when the app registry is populated, so the switch is set from the start."""
-    script = CACHES_SCRIPT.format(djapp=str(HERE))
+    script = CACHES_SCRIPT.format(djapp=str(HERE), paths=["/users/7", "/users/7"])
     out = run_python(script, {"DD_DJANGO_INSTRUMENT_CACHES": "true"}, prefix=(bin_path("ddtrace-integrations"), "run"))
     calls = json.loads(out.strip().splitlines()[-1])
     module = "django.core.cache.backends.locmem"
@@ -396,6 +420,35 @@ def test_caches_are_traced_when_instrument_caches_is_on_at_setup():
         assert call["meta"]["django.cache.backend"] == f"{module}.LocMemCache"
         assert call["meta"]["django.cache.key"] == "user:7"
     assert json.loads(run_python(script, prefix=(bin_path("ddtrace-integrations"), "run")).splitlines()[-1]) == []
+
+
+def test_cache_spans_count_the_values_found():
+    """``db.row_count`` as ddtrace counts it: a get finds its value unless it returns None or the backend's
+    missing-key sentinel (or a value that cannot be compared with it); a get_many, the keys it returns."""
+    script = CACHES_SCRIPT.format(djapp=str(HERE), paths=["/cache"])
+    out = run_python(script, {"DD_DJANGO_INSTRUMENT_CACHES": "true"}, prefix=(bin_path("ddtrace-integrations"), "run"))
+    calls = [
+        (method, c["meta"]["django.cache.key"], c["metrics"].get("db.row_count"), c["parent"], c["error"])
+        for c in json.loads(out.strip().splitlines()[-1])
+        for method in [c["resource"].rpartition(".")[2]]
+        if method in ("get", "get_many", "incr")
+    ]
+    view, many = "djapp.views.cache_counts", "django.core.cache.backends.base.get_many"
+    assert calls == [
+        ("get", "hit", 1, view, 0),
+        ("get", "miss", 0, view, 0),
+        ("get", "zero", 1, view, 0),  # a falsy value is found
+        ("get", "uncomparable", 0, view, 0),  # its == raises: it cannot be told from the sentinel
+        ("get", "uncountable", 1, view, 0),  # its len() and truth test are never called
+        ("get_many", "hit zero miss", 2, view, 0),  # the dict of the keys found
+        ("get", "hit", 1, many, 0),
+        ("get", "zero", 1, many, 0),
+        ("get", "miss", 0, many, 0),  # BaseCache.get_many's own get: the sentinel for a missing key
+        ("get_many", "miss gone", 0, view, 0),
+        ("get", "miss", 0, many, 0),
+        ("get", "gone", 0, many, 0),
+        ("incr", "miss", None, view, 1),  # it raised: nothing counted
+    ]
 
 
 def test_traced_httpx_client_and_traced_django_server_make_one_trace(wsgi_served, spans):
@@ -480,6 +533,48 @@ def test_asgi_request_span_covers_the_streamed_body(asgi_served, spans):
     # the async middleware chain: the class middleware spans are the request span's direct children
     security = middleware(spans, "django.middleware.security.SecurityMiddleware.__call__")
     assert security.parent_id == request.span_id
+
+
+ERROR_TAGS = ["error.type", "error.message", "error.stack"]
+
+
+@pytest.mark.parametrize(
+    ("path", "view", "coroutine"),
+    [
+        ("/hang", "djapp.views.hang", ("django.view", "djapp.views.hang")),
+        ("/hang/class", "djapp.views.HangView", ("django.view.get", "djapp.views.HangView.get")),
+    ],
+)
+def test_client_disconnect_cancels_the_async_spans_without_an_error(asgi_async_chain, spans, path, view, coroutine):
+    """Django cancels the request's task when the client leaves: as under ddtrace, the spans of the coroutines
+    it cancels (view, async middleware) end without an error, and the CancelledError still reaches Django."""
+    from djapp.middleware import AsyncOnlyMiddleware
+    from djapp.views import hang_started
+
+    AsyncOnlyMiddleware.raised.clear()
+    hang_started.clear()
+    conn = http.client.HTTPConnection(urlsplit(asgi_async_chain).netloc, timeout=10)
+    conn.request("GET", path)
+    assert hang_started.wait(10), "the view did not start"
+    conn.close()  # the client leaves while the view waits
+    request = spans.wait_for("django.request")
+    assert [type(exc) for exc in AsyncOnlyMiddleware.raised] == [asyncio.CancelledError]
+    assert_span(
+        request,
+        resource=f"GET {path[1:]}",
+        error=0,
+        meta={"http.route": path[1:], "django.view": view, "component": "django"},
+        absent=["http.status_code", *ERROR_TAGS],  # no response was sent
+    )
+    cancelled = [
+        middleware(spans, "djapp.middleware.AsyncOnlyMiddleware.__call__"),
+        middleware(spans, "djapp.middleware.stamp_middleware"),
+        spans.one(*coroutine),
+    ]
+    for span in cancelled:
+        assert_span(span, service="django", error=0, meta={"component": "django"}, absent=ERROR_TAGS)
+        assert span.trace_id == request.trace_id and span.duration_ns is not None
+    assert [s.name for s in spans.spans if s.error] == []
 
 
 async def test_async_client_without_an_asgi_server_has_no_request_span(app, spans):

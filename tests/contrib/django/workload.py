@@ -78,6 +78,20 @@ def request(name, method, path, body=None, headers=None):
         conn.close()
 
 
+def leave(name, path):
+    """A client that leaves while the view waits (ASGI only: Django then cancels the view)."""
+    from djapp.views import hang_started
+
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    try:
+        conn.request("GET", path)
+        if not hang_started.wait(30):
+            raise RuntimeError("the view did not start")
+        print(f"{name}: left")
+    finally:
+        conn.close()
+
+
 STEPS = [
     ("index", "GET", "/", None, None),
     ("user", "GET", "/users/7?page=2", None, {"X-User-Id": "7"}),
@@ -119,6 +133,7 @@ STEPS = [
             "x-datadog-sampling-priority": "1",
         },
     ),
+    ("cache_counts", "GET", "/cache", None, None),
 ]
 
 
@@ -127,6 +142,8 @@ def main():
     try:
         for step in STEPS:
             request(*step)
+        if ASGI:
+            leave("client_disconnect", "/hang")
     finally:
         stop()
 

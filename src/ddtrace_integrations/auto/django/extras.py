@@ -119,13 +119,25 @@ def _keys(keys: Any) -> str:
 
 
 def _hits(ctx: dd.ExecutionContext, result: Any) -> None:
+    """``db.row_count`` as ddtrace counts it: for ``get_many``, the truthy keys of the dict it returns (the keys
+    found); for ``get``, 1 unless it returned None or the backend's missing-key sentinel (what the ``get`` calls
+    inside ``BaseCache.get_many`` return for a missing key); 0 for the other calls and for a value that cannot
+    be compared with the sentinel."""
     method = ctx.get_item("method")
     hits = 0
-    if method == "get_many":
-        hits = sum(1 for value in result if value) if isinstance(result, Iterable) else 0
-    elif method == "get":
-        hits = 0 if result is None else 1
+    try:
+        if method == "get_many":
+            hits = sum(1 for key in result if key) if result and isinstance(result, Iterable) else 0
+        elif method == "get":
+            hits = 0 if _missing(result, getattr(ctx.get_item("instance"), "_missing_key", None)) else 1
+    except Exception:
+        log.debug("the cache's result could not be counted", exc_info=True)
     ctx.get_item("internal_context").tags["db.row_count"] = hits
+
+
+def _missing(value: Any, sentinel: Any) -> bool:
+    # A collection is a hit without being compared: its ``==`` may answer element-wise.
+    return value is None or (not isinstance(value, Iterable) and bool(value == sentinel))
 
 
 def _wrap_databases(django: ModuleType, publisher: Publisher) -> None:

@@ -8,6 +8,7 @@ Hooks and view methods are wrapped where their class defines them; views when ``
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 import uuid
@@ -86,7 +87,8 @@ def patch(django: ModuleType) -> None:
         _instrument_methods(view, event)
         if is_wrapped(view):
             return view
-        return traced_function(view, event("django.view", resource=function_name(view), ignored=(Http404,)))
+        ignored = (Http404, *_cancellation(view))
+        return traced_function(view, event("django.view", resource=function_name(view), ignored=ignored))
 
     def urls(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         view = argument(args, kwargs, 1, "view")
@@ -118,7 +120,8 @@ def _instrument_methods(view: Any, event: Callable[..., Event]) -> None:
         if method is not None and not is_wrapped(method):
             resource = f"{function_name(view)}.{name}"
             wrapper = traced_async if inspect.iscoroutinefunction(method) else traced
-            publisher.wrap(view, name, wrapper(event(f"django.view.{name}", resource=resource)))
+            view_event = event(f"django.view.{name}", resource=resource, ignored=_cancellation(method))
+            publisher.wrap(view, name, wrapper(view_event))
     response_class = getattr(view, "response_class", None)
     render = getattr(response_class, "render", None)
     if render is not None and not is_wrapped(render):
@@ -271,27 +274,38 @@ def _wrap_middleware(middleware: Any, path: str, django: ModuleType) -> None:
     if inspect.isclass(middleware):
         for hook in HOOKS:
             owner = next((c for c in middleware.__mro__ if hook in vars(c)), None)
-            if owner is not None and owner is not object and inspect.isfunction(vars(owner)[hook]):
-                wrapper = traced_async if inspect.iscoroutinefunction(vars(owner)[hook]) else traced
-                publisher.wrap(owner, hook, wrapper(Event("django.internal", _hook(hook), pin_source=django)))
+            function = vars(owner)[hook] if owner is not None and owner is not object else None
+            if inspect.isfunction(function):
+                wrapper = traced_async if inspect.iscoroutinefunction(function) else traced
+                event = Event("django.internal", _hook(hook, _cancellation(function)), pin_source=django)
+                publisher.wrap(owner, hook, wrapper(event))
         return
     name = path.rpartition(".")[2]
     module = inspect.getmodule(middleware)
     if module is None or getattr(module, name, None) is not middleware or not inspect.isfunction(middleware):
         return
     resource = f"{middleware.__module__}.{middleware.__qualname__}"
-    event = internal_event("django", "django.middleware", pin_source=django, resource=resource)
 
     def factory(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         handler = wrapped(*args, **kwargs)
-        return traced_function(handler, event) if inspect.isfunction(handler) else handler
+        if not inspect.isfunction(handler):
+            return handler
+        ignored = _cancellation(handler)
+        event = internal_event("django", "django.middleware", pin_source=django, resource=resource, ignored=ignored)
+        return traced_function(handler, event)
 
     publisher.wrap(module, name, factory)
 
 
-def _hook(hook: str) -> Callable[[Any, Args, Kwargs], Dict[str, Any]]:
+def _hook(hook: str, ignored: Tuple[type, ...]) -> Callable[[Any, Args, Kwargs], Dict[str, Any]]:
     def build(instance: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         resource = f"{function_name(type(instance))}.{hook}"
-        return {"internal_context": InternalContext("django.middleware", resource)}
+        return {"internal_context": InternalContext("django.middleware", resource, ignored=ignored)}
 
     return build
+
+
+def _cancellation(function: Any) -> Tuple[type, ...]:
+    """The exceptions that end a span around ``function`` without an error: ASGI cancels a request's task when
+    its client disconnects, a routine end that ddtrace does not mark on the coroutines' spans it makes."""
+    return (asyncio.CancelledError,) if inspect.iscoroutinefunction(function) else ()

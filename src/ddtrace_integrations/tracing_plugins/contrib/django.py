@@ -6,6 +6,8 @@ from typing import Optional
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.database import DbApiPlugin
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
+from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
+from ddtrace_integrations.tracing_plugins.base.internal import INTERNAL
 from ddtrace_integrations.tracing_plugins.base.internal import InternalPlugin
 from ddtrace_integrations.tracing_plugins.base.router import RouterPlugin
 
@@ -47,6 +49,11 @@ class DjangoCachePlugin(InternalPlugin):
 
     def service(self, pin: Any) -> Optional[str]:
         return dd.schematize_service_name(self.integration_config.get("cache_service_name"))
+
+    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+        if exc_info[1] is not None:  # a call that raised counted nothing: no db.row_count, as under ddtrace
+            ctx.get_item(INTERNAL).tags.pop("db.row_count", None)
+        super().on_finish(ctx, exc_info)
 
 
 class DjangoDatabasePlugin(DbApiPlugin):

@@ -4,7 +4,9 @@ Both are sync and async capable, so under ASGI Django runs the whole chain async
 """
 
 from inspect import iscoroutinefunction
+from typing import List
 
+from asgiref.sync import markcoroutinefunction
 from django.contrib.auth.models import User
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.deprecation import MiddlewareMixin
@@ -48,3 +50,23 @@ def stamp_middleware(get_response):
             return response
 
     return middleware
+
+
+class AsyncOnlyMiddleware:
+    """An async-only class middleware that keeps what the rest of the chain raised to it (not in MIDDLEWARE:
+    the tests that need it add it)."""
+
+    async_capable = True
+    sync_capable = False
+    raised: List[BaseException] = []
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        markcoroutinefunction(self)
+
+    async def __call__(self, request):
+        try:
+            return await self.get_response(request)
+        except BaseException as exc:
+            self.raised.append(exc)
+            raise

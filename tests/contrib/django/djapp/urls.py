@@ -20,4 +20,7 @@ urlpatterns = [
     path("stream", views.stream),
     path("headers", views.headers),
     path("proxied", views.proxied),
+    path("hang", views.hang),
+    path("hang/class", views.HangView.as_view()),
+    path("cache", views.cache_counts),
 ]

@@ -1,6 +1,8 @@
 """The views behind each workload step."""
 
 import asyncio
+import contextlib
+import threading
 
 from django.core.cache import cache
 from django.db import connection
@@ -68,3 +70,49 @@ def headers(request):
 
 def proxied(request):
     return HttpResponse("behind a gateway")
+
+
+# Set once a /hang view waits: its client may then leave (the tests and the workload wait for it).
+hang_started = threading.Event()
+
+
+async def hang(request):
+    """Waits until the client leaves: under ASGI, Django then cancels the request's task, and this await."""
+    hang_started.set()
+    await asyncio.Event().wait()
+
+
+class HangView(View):
+    async def get(self, request):
+        return await hang(request)
+
+
+class Uncomparable:
+    """A cached value that cannot be compared with another."""
+
+    def __eq__(self, other):
+        raise ValueError("not comparable")
+
+    __hash__ = object.__hash__
+
+
+class Uncountable:
+    """A cached value that has neither a length nor a truth value."""
+
+    def __len__(self):
+        raise ValueError("no length")
+
+    def __bool__(self):
+        raise ValueError("no truth value")
+
+
+def cache_counts(request):
+    """Cache calls whose spans count the values found (``db.row_count``)."""
+    cache.set_many({"hit": "value", "zero": 0, "uncomparable": Uncomparable(), "uncountable": Uncountable()})
+    for key in ("hit", "miss", "zero", "uncomparable", "uncountable"):
+        cache.get(key)
+    cache.get_many(["hit", "zero", "miss"])
+    cache.get_many(["miss", "gone"])
+    with contextlib.suppress(ValueError):  # a missing key cannot be incremented
+        cache.incr("miss")
+    return HttpResponse("counted")
