@@ -19,7 +19,6 @@ from typing import Dict
 from typing import Optional
 from typing import Tuple
 
-import wrapt
 from django.urls import Resolver404  # this module is imported once Django is (to patch it)
 from django.urls import get_resolver
 
@@ -100,9 +99,8 @@ def patch(django: ModuleType) -> None:
 
     def as_view(wrapped: Callable, cls: Any, args: Args, kwargs: Kwargs) -> Any:
         instrument_view(cls)
-        return wrapt.FunctionWrapper(
-            wrapped(*args, **kwargs), traced(event("django.view", resource=function_name(cls)))
-        )
+        view = wrapped(*args, **kwargs)  # an async view's function is marked a coroutine function (Python 3.12+)
+        return traced_function(view, event("django.view", resource=function_name(cls), ignored=_cancellation(view)))
 
     publisher.wrap(View, "as_view", as_view)
     extras.patch(django, publisher)
