@@ -1,24 +1,21 @@
-"""Django under v2: Django's test client, a real WSGI server (wsgiref) and a real ASGI server (uvicorn); the
+"""Django under v2: Django's test client and a real WSGI server (wsgiref; ASGI servers: test_asgi_servers.py); the
 request span, the middleware and view tree, class-based views, errors, distributed tracing, the optional
 template and cache spans, propagation from a traced httpx client, and unpatching.
 
-Django is patched once for the module, before the djapp URLconf is imported: views are traced when ``path()``
-and ``View.as_view()`` register them, so the URLconf cannot be re-imported untraced (unpatching runs in a
-subprocess). There is no ``__init__.py`` here on purpose: ``tests/contrib/django`` would shadow Django.
+Django is patched once for the session (``django_app`` in tests/contrib/conftest.py), before the djapp URLconf
+is imported: views are traced when ``path()`` and ``View.as_view()`` register them, so the URLconf cannot be
+re-imported untraced (unpatching runs in a subprocess). There is no ``__init__.py`` here on purpose:
+``tests/contrib/django`` would shadow Django.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
-import time
-import warnings
 from pathlib import Path
 from typing import Iterator
 from typing import List
 
-import django
 import httpx
 import pytest
 from ddtrace.trace import Span
@@ -36,24 +33,8 @@ HERE = Path(__file__).resolve().parent  # holds the djapp package
 HEADERS = {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"}
 
 
-@pytest.fixture(scope="module")
-def app() -> Iterator[None]:
-    """Django patched, then set up, then the URLconf imported (as under ``ddtrace-integrations run``)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.syspath_prepend(str(HERE))
-        mp.setenv("DJANGO_SETTINGS_MODULE", "djapp.settings")
-        ddtrace_integrations.patch(django=True)
-        try:
-            django.setup()
-            import djapp.urls  # noqa: F401  the views are traced as path() and as_view() register them
-
-            yield
-        finally:
-            ddtrace_integrations.unpatch(django=True)
-
-
 @pytest.fixture
-def client(app):
+def client(django_app):
     """Django's test client (WSGI: BaseHandler.get_response); a view's exception becomes Django's 500 page."""
     from django.test import Client
 
@@ -61,7 +42,7 @@ def client(app):
 
 
 @pytest.fixture
-def wsgi_served(app) -> Iterator[str]:
+def wsgi_served(django_app) -> Iterator[str]:
     """The project behind wsgiref's real server, one request at a time (as the workload serves it)."""
     from wsgiref.simple_server import WSGIRequestHandler
     from wsgiref.simple_server import make_server
@@ -78,29 +59,6 @@ def wsgi_served(app) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def asgi_served(app) -> Iterator[str]:
-    """``get_asgi_application()`` (which our patch wraps) behind uvicorn in a thread."""
-    import uvicorn
-    from django.core.asgi import get_asgi_application
-
-    config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    with warnings.catch_warnings():
-        # Django says so when it serves a synchronous streaming iterator (the /stream view) under ASGI.
-        warnings.filterwarnings("ignore", "StreamingHttpResponse must consume synchronous iterators")
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-        server.should_exit = True
-        thread.join(10)
 
 
 def children(spans, parent: Span) -> List[str]:
@@ -415,42 +373,7 @@ def test_traced_httpx_client_and_traced_django_server_make_one_trace(wsgi_served
     assert spans.one("django.view", "djapp.views.user").trace_id == root.trace_id
 
 
-def test_asgi_request_span_covers_the_streamed_body(asgi_served, spans):
-    with httpx.Client() as http:
-        response = http.get(asgi_served + "/stream")
-    assert response.text == "".join(f"line {i}\n" for i in range(5))
-    request = spans.wait_for("django.request")
-    assert_span(
-        request,
-        service="django",
-        resource="GET stream",
-        span_type="web",
-        error=0,
-        meta={
-            "component": "django",
-            "span.kind": "server",
-            "http.method": "GET",
-            "http.route": "stream",
-            "http.status_code": "200",
-            "http.version": response.http_version.split("/")[1],
-            "asgi.version": "3.0",
-            "django.view": "djapp.views.stream",
-            "django.request.class": "django.core.handlers.asgi.ASGIRequest",
-            "django.response.class": "django.http.response.StreamingHttpResponse",
-        },
-        metrics={"_dd.measured": 1},
-    )
-    assert len(spans.named("django.request")) == 1
-    view = spans.one("django.view", "djapp.views.stream")
-    assert view.trace_id == request.trace_id
-    assert view.parent_id == middleware(spans, "djapp.middleware.stamp_middleware").span_id
-    assert request.start_ns + request.duration_ns >= view.start_ns + view.duration_ns
-    # the async middleware chain: the class middleware spans are the request span's direct children
-    security = middleware(spans, "django.middleware.security.SecurityMiddleware.__call__")
-    assert security.parent_id == request.span_id
-
-
-async def test_async_client_without_an_asgi_server_has_no_request_span(app, spans):
+async def test_async_client_without_an_asgi_server_has_no_request_span(django_app, spans):
     """AsyncClient calls get_response_async directly: the request span belongs to the ASGI application (none
     here), so, as with ddtrace, the view's span is a root of its own."""
     from django.test import AsyncClient
