@@ -59,7 +59,7 @@ BUILTIN: Dict[str, Integration] = {
         _builtin("httpx", ("httpx",), "httpx"),
         _builtin("aiohttp", ("aiohttp",), "aiohttp"),
         _builtin("flask", ("flask",), "flask"),
-        _builtin("django", ("django",), "django"),
+        _builtin("django", ("django", "channels.routing"), "django"),
         _builtin("kafka", ("confluent_kafka",), "kafka"),
         _builtin("aiokafka", ("aiokafka",), "aiokafka"),
         _builtin("kafka_python", ("kafka",), None),

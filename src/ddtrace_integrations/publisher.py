@@ -19,6 +19,7 @@ from typing import Iterator
 from typing import List
 from typing import Optional
 from typing import Tuple
+from typing import Type
 
 import wrapt
 
@@ -272,10 +273,11 @@ def is_wrapped(obj: Any) -> bool:
     return obj is not None and hasattr(type(obj), "__wrapped__")
 
 
-def traced_function(fn: Callable, event: Event) -> Any:
-    """``fn`` itself traced (a user's view or hook), keeping its name, signature and attributes."""
+def traced_function(fn: Callable, event: Event, proxy: Type[wrapt.FunctionWrapper] = wrapt.FunctionWrapper) -> Any:
+    """``fn`` itself traced (a user's view or hook), keeping its name, signature and attributes; ``proxy`` (a
+    FunctionWrapper subclass) lets a publisher recognise its own wrappers later."""
     wrapper = traced_async(event) if inspect.iscoroutinefunction(fn) else traced(event)
-    return wrapt.FunctionWrapper(fn, wrapper)
+    return proxy(fn, wrapper)
 
 
 def replace_argument(args: Args, kwargs: Kwargs, position: int, keyword: str, value: Any) -> Tuple[Args, Kwargs]:

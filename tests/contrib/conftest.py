@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator
 
 import pytest
 from http_server import serve
+
+import ddtrace_integrations
 
 
 @pytest.fixture(scope="module")
@@ -14,3 +17,23 @@ def base() -> Iterator[str]:
     server, url = serve()
     yield url
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def django_app() -> Iterator[None]:
+    """Django patched, then set up, then the djapp URLconf imported (as under ``ddtrace-integrations run``), once
+    for every Django test module: views are traced when ``path()`` and ``View.as_view()`` register them, so the
+    URLconf, imported once per process, must be imported patched and stay patched."""
+    import django
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(Path(__file__).parent / "django"))  # holds the djapp package
+        mp.setenv("DJANGO_SETTINGS_MODULE", "djapp.settings")
+        ddtrace_integrations.patch(django=True)
+        try:
+            django.setup()
+            import djapp.urls  # noqa: F401  the views are traced as path() and as_view() register them
+
+            yield
+        finally:
+            ddtrace_integrations.unpatch(django=True)

@@ -1,10 +1,12 @@
-"""Django under v2: Django's test client, a real WSGI server (wsgiref) and a real ASGI server (uvicorn); the
+"""Django under v2: Django's test client, a real WSGI server (wsgiref) and uvicorn (more ASGI servers:
+test_asgi_servers.py); the
 request span, the middleware and view tree, class-based views, errors, distributed tracing, the optional
 template and cache spans, propagation from a traced httpx client, and unpatching.
 
-Django is patched once for the module, before the djapp URLconf is imported: views are traced when ``path()``
-and ``View.as_view()`` register them, so the URLconf cannot be re-imported untraced (unpatching runs in a
-subprocess). There is no ``__init__.py`` here on purpose: ``tests/contrib/django`` would shadow Django.
+Django is patched once for the session (``django_app`` in tests/contrib/conftest.py), before the djapp URLconf
+is imported: views are traced when ``path()`` and ``View.as_view()`` register them, so the URLconf cannot be
+re-imported untraced (unpatching runs in a subprocess). There is no ``__init__.py`` here on purpose:
+``tests/contrib/django`` would shadow Django.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from typing import Iterator
 from typing import List
 from urllib.parse import urlsplit
 
-import django
 import httpx
 import pytest
 from ddtrace.trace import Span
@@ -39,24 +40,8 @@ HERE = Path(__file__).resolve().parent  # holds the djapp package
 HEADERS = {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"}
 
 
-@pytest.fixture(scope="module")
-def app() -> Iterator[None]:
-    """Django patched, then set up, then the URLconf imported (as under ``ddtrace-integrations run``)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.syspath_prepend(str(HERE))
-        mp.setenv("DJANGO_SETTINGS_MODULE", "djapp.settings")
-        ddtrace_integrations.patch(django=True)
-        try:
-            django.setup()
-            import djapp.urls  # noqa: F401  the views are traced as path() and as_view() register them
-
-            yield
-        finally:
-            ddtrace_integrations.unpatch(django=True)
-
-
 @pytest.fixture
-def client(app):
+def client(django_app):
     """Django's test client (WSGI: BaseHandler.get_response); a view's exception becomes Django's 500 page."""
     from django.test import Client
 
@@ -64,7 +49,7 @@ def client(app):
 
 
 @pytest.fixture
-def wsgi_served(app) -> Iterator[str]:
+def wsgi_served(django_app) -> Iterator[str]:
     """The project behind wsgiref's real server, one request at a time (as the workload serves it)."""
     from wsgiref.simple_server import WSGIRequestHandler
     from wsgiref.simple_server import make_server
@@ -106,7 +91,7 @@ def uvicorn_serving(application: object) -> Iterator[str]:
 
 
 @pytest.fixture
-def asgi_served(app) -> Iterator[str]:
+def asgi_served(django_app) -> Iterator[str]:
     """``get_asgi_application()`` (which our patch wraps) behind uvicorn."""
     from django.core.asgi import get_asgi_application
 
@@ -115,7 +100,7 @@ def asgi_served(app) -> Iterator[str]:
 
 
 @pytest.fixture
-def asgi_async_chain(app) -> Iterator[str]:
+def asgi_async_chain(django_app) -> Iterator[str]:
     """As ``asgi_served``, with an async-only class middleware first in the chain."""
     from django.conf import settings
     from django.core.asgi import get_asgi_application
@@ -388,7 +373,6 @@ class _Keep(TraceFilter):
         _spans.extend(trace)
         return None
 tracer.configure(trace_processors=[_Keep()])
-import django
 django.setup()
 from django.test import Client
 for path in {paths!r}:
@@ -500,41 +484,6 @@ def test_api_gateway_span_is_the_parent_of_the_request_and_continues_the_callers
     assert {s.trace_id for s in spans.spans} == {1234}
 
 
-def test_asgi_request_span_covers_the_streamed_body(asgi_served, spans):
-    with httpx.Client() as http:
-        response = http.get(asgi_served + "/stream")
-    assert response.text == "".join(f"line {i}\n" for i in range(5))
-    request = spans.wait_for("django.request")
-    assert_span(
-        request,
-        service="django",
-        resource="GET stream",
-        span_type="web",
-        error=0,
-        meta={
-            "component": "django",
-            "span.kind": "server",
-            "http.method": "GET",
-            "http.route": "stream",
-            "http.status_code": "200",
-            "http.version": response.http_version.split("/")[1],
-            "asgi.version": "3.0",
-            "django.view": "djapp.views.stream",
-            "django.request.class": "django.core.handlers.asgi.ASGIRequest",
-            "django.response.class": "django.http.response.StreamingHttpResponse",
-        },
-        metrics={"_dd.measured": 1},
-    )
-    assert len(spans.named("django.request")) == 1
-    view = spans.one("django.view", "djapp.views.stream")
-    assert view.trace_id == request.trace_id
-    assert view.parent_id == middleware(spans, "djapp.middleware.stamp_middleware").span_id
-    assert request.start_ns + request.duration_ns >= view.start_ns + view.duration_ns
-    # the async middleware chain: the class middleware spans are the request span's direct children
-    security = middleware(spans, "django.middleware.security.SecurityMiddleware.__call__")
-    assert security.parent_id == request.span_id
-
-
 ERROR_TAGS = ["error.type", "error.message", "error.stack"]
 
 
@@ -577,7 +526,7 @@ def test_client_disconnect_cancels_the_async_spans_without_an_error(asgi_async_c
     assert [s.name for s in spans.spans if s.error] == []
 
 
-async def test_async_client_without_an_asgi_server_has_no_request_span(app, spans):
+async def test_async_client_without_an_asgi_server_has_no_request_span(django_app, spans):
     """AsyncClient calls get_response_async directly: the request span belongs to the ASGI application (none
     here), so, as with ddtrace, the view's span is a root of its own."""
     from django.test import AsyncClient

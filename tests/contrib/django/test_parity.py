@@ -1,5 +1,5 @@
-"""The Django workload (WSGI and ASGI) under ``ddtrace-run`` and under ``ddtrace-integrations run``, compared
-span by span."""
+"""The Django workload (WSGI, and ASGI under uvicorn, daphne and channels) under ``ddtrace-run`` and under
+``ddtrace-integrations run``, compared span by span."""
 
 from __future__ import annotations
 
@@ -36,9 +36,22 @@ ALLOWED = {
 ASGI_ALLOWED = {("inferred_proxy", "GET /proxied", "meta.http.status_code")}
 
 
-@pytest.mark.parametrize("server", ["wsgi", "asgi"])
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
+# DDI_DJANGO_SERVER (see workload.py) -> the server's own environment
+SERVERS = {
+    "wsgi": {},
+    "asgi": {},  # uvicorn
+    # daphne, with an async-only middleware in the stack (sync views then run in a thread of their own)
+    "daphne": {"DJANGO_SETTINGS_MODULE": "djapp.settings_async"},
+    # channels' ProtocolTypeRouter/URLRouter around Django's application, and a plain ASGI app (step plain_asgi)
+    "channels-uvicorn": {},
+    "channels-daphne": {"DJANGO_SETTINGS_MODULE": "djapp.settings_async"},
+}
+# wsgi and uvicorn run every variant; the other servers, the default one and the one with most spans
+RUNS = [(v, s) for s in SERVERS for v in sorted(VARIANTS) if s in ("wsgi", "asgi") or v in ("default", "not_minimal")]
+
+
+@pytest.mark.parametrize(("variant", "server"), RUNS)
 def test_v2_matches_ddtrace(variant, server):
-    env = {**VARIANTS[variant], "DDI_HTTP_PORT": str(free_port()), "DDI_DJANGO_SERVER": server}
+    env = {**VARIANTS[variant], **SERVERS[server], "DDI_HTTP_PORT": str(free_port()), "DDI_DJANGO_SERVER": server}
     env["PYTHONPATH"] = str(Path(__file__).parent)
     assert_parity(WORKLOAD, variant, env, (ALLOWED | ASGI_ALLOWED) if server == "asgi" else ALLOWED, min_spans=200)

@@ -1,5 +1,7 @@
-"""The Django server workload: the djapp project served by a real server in this process (WSGI by default,
-uvicorn/ASGI when DDI_DJANGO_SERVER=asgi), hit once per step with http.client, run under ddtrace and under v2.
+"""The Django server workload: the djapp project served by a real server in this process, hit once per step
+with http.client, run under ddtrace and under v2. DDI_DJANGO_SERVER picks the server: wsgi (wsgiref, the
+default), asgi (uvicorn), daphne, or channels-uvicorn / channels-daphne (the djapp.routing channels
+application, whose plain ASGI app at /plain gets one more step).
 
 Each request is a trace of its own (the server spans are roots), so no workload.step spans here; every step
 uses a distinct route so that the traces line up by their root resource.
@@ -19,7 +21,8 @@ from wsgiref.simple_server import make_server
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djapp.settings")
 
 PORT = int(os.environ["DDI_HTTP_PORT"])
-ASGI = os.environ.get("DDI_DJANGO_SERVER", "wsgi") == "asgi"
+SERVER = os.environ.get("DDI_DJANGO_SERVER", "wsgi")
+CHANNELS = SERVER.startswith("channels-")
 # ASGI serves the (deliberately synchronous) stream step's iterator through a thread and says so.
 warnings.filterwarnings("ignore", "StreamingHttpResponse must consume synchronous iterators")
 
@@ -47,11 +50,21 @@ def start_wsgi():
     return stop
 
 
-def start_asgi():
-    import uvicorn
+def asgi_application():
     from django.core.asgi import get_asgi_application
 
-    config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=PORT, log_level="warning", lifespan="off")
+    if not CHANNELS:
+        return get_asgi_application()
+    # Django is imported before channels.routing: the other way round, ddtrace's Django patch fails half-way.
+    from djapp.routing import application
+
+    return application
+
+
+def start_uvicorn():
+    import uvicorn
+
+    config = uvicorn.Config(asgi_application(), host="127.0.0.1", port=PORT, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
@@ -62,6 +75,26 @@ def start_asgi():
 
     def stop():
         server.should_exit = True
+        thread.join(10)
+
+    return stop
+
+
+def start_daphne():
+    from daphne.server import Server  # first: it installs Twisted's asyncio reactor
+    from twisted.internet import reactor
+
+    listening = threading.Event()  # set once the port is bound; requests then wait for the reactor
+    endpoint = f"tcp:port={PORT}:interface=127.0.0.1"
+    server = Server(asgi_application(), [endpoint], signal_handlers=False, verbosity=0, ready_callable=listening.set)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not listening.wait(0.02):
+        if not thread.is_alive():
+            raise RuntimeError("daphne did not start")
+
+    def stop():
+        reactor.callFromThread(reactor.stop)
         thread.join(10)
 
     return stop
@@ -137,12 +170,18 @@ STEPS = [
 ]
 
 
+if CHANNELS:
+    STEPS.append(("plain_asgi", "GET", "/plain", None, None))
+
+
 def main():
-    stop = start_asgi() if ASGI else start_wsgi()
+    start = {"wsgi": start_wsgi, "asgi": start_uvicorn, "daphne": start_daphne}
+    start.update({"channels-uvicorn": start_uvicorn, "channels-daphne": start_daphne})
+    stop = start[SERVER]()
     try:
         for step in STEPS:
             request(*step)
-        if ASGI:
+        if SERVER == "asgi":  # uvicorn: the client's leaving cancels the view
             leave("client_disconnect", "/hang")
     finally:
         stop()

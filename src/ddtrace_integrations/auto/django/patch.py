@@ -3,7 +3,8 @@ application, and ``django.internal`` for middleware hooks, views, class-based vi
 rendering; templates, caches and databases behind ddtrace's switches (``DD_DJANGO_INSTRUMENT_*``).
 
 Hooks and view methods are wrapped where their class defines them; views when ``path()``/``re_path()`` or
-``View.as_view()`` register them, as ddtrace does.
+``View.as_view()`` register them, as ddtrace does. channels routes ASGI applications with the same ``path()``
+and ``re_path()``: its ``URLRouter`` gets them back unwrapped (they are no views).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Dict
 from typing import Optional
 from typing import Tuple
 
+import wrapt
 from django.urls import Resolver404  # this module is imported once Django is (to patch it)
 from django.urls import get_resolver
 
@@ -43,7 +45,7 @@ from ddtrace_integrations.tracing_plugins.base.events import WebResponseContext
 
 log = dd.get_logger(__name__)
 
-supported_versions = {"django": ">=2.2"}
+supported_versions = {"django": ">=2.2"}  # and channels.routing, any version
 publisher = Publisher("django")
 
 HOOKS: Tuple[str, ...] = (
@@ -58,7 +60,18 @@ VIEW_METHODS = ("get", "delete", "post", "options", "head")
 LIFECYCLE = ("setup", "dispatch", "http_method_not_allowed")
 
 
-def patch(django: ModuleType) -> None:
+class _ViewProxy(wrapt.FunctionWrapper):
+    """A callable registered by ``path()``/``re_path()``, traced as a view."""
+
+
+def patch(module: ModuleType) -> None:
+    if module.__name__ == "channels.routing":
+        publisher.wrap(module.URLRouter, "__init__", _routes_unwrapped)
+    else:
+        _patch_django(module)
+
+
+def _patch_django(django: ModuleType) -> None:
     from django.core.handlers.base import BaseHandler
     from django.http import Http404
     from django.views.generic.base import View
@@ -87,7 +100,9 @@ def patch(django: ModuleType) -> None:
         if is_wrapped(view):
             return view
         ignored = (Http404, *_cancellation(view))
-        return traced_function(view, event("django.view", resource=function_name(view), ignored=ignored))
+        return traced_function(
+            view, event("django.view", resource=function_name(view), ignored=ignored), proxy=_ViewProxy
+        )
 
     def urls(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         view = argument(args, kwargs, 1, "view")
@@ -106,8 +121,23 @@ def patch(django: ModuleType) -> None:
     extras.patch(django, publisher)
 
 
-def unpatch(django: ModuleType) -> None:
+def unpatch(module: ModuleType) -> None:
     publisher.unwrap_all()
+
+
+def _routes_unwrapped(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+    """A channels route leads to an ASGI application (Django's own, or any other), never to a view, so the
+    callback our ``path()`` wrapper traced is put back as the application gave it (as ddtrace does). Traced as a
+    view, Django's application would get a view span that ends before the request starts (a trace of its own),
+    and any other application a trace ddtrace does not make."""
+    try:
+        for route in argument(args, kwargs, 0, "routes") or ():
+            callback = getattr(route, "callback", None)
+            if isinstance(callback, _ViewProxy):
+                route.callback = callback.__wrapped__
+    except Exception:
+        log.debug("channels routes left as they are", exc_info=True)
+    return wrapped(*args, **kwargs)
 
 
 def _instrument_methods(view: Any, event: Callable[..., Event]) -> None:

@@ -1,6 +1,6 @@
-"""A class middleware with every hook and a function middleware.
-
-Both are sync and async capable, so under ASGI Django runs the whole chain asynchronously (no thread hops).
+"""A class middleware with every hook and a function middleware, both sync and async capable (under ASGI
+Django runs the chain asynchronously, no thread hops), and an async-only function middleware that only
+``djapp.settings_async`` enables.
 """
 
 from inspect import iscoroutinefunction
@@ -8,6 +8,7 @@ from typing import List
 
 from asgiref.sync import markcoroutinefunction
 from django.contrib.auth.models import User
+from django.utils.decorators import async_only_middleware
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.deprecation import MiddlewareMixin
 
@@ -70,3 +71,15 @@ class AsyncOnlyMiddleware:
         except BaseException as exc:
             self.raised.append(exc)
             raise
+
+
+@async_only_middleware
+def async_stamp_middleware(get_response):
+    """Async only: Django must run the chain around it asynchronously (sync views then run in a thread)."""
+
+    async def middleware(request):
+        response = await get_response(request)
+        response["X-Async-Stamped"] = "1"
+        return response
+
+    return middleware
