@@ -363,6 +363,7 @@ def test_template_response_is_rendered_under_its_own_span(client, spans, monkeyp
 
 
 CACHES_SCRIPT = """
+import django
 import json, os, sys
 from ddtrace.trace import TraceFilter, tracer
 sys.path.insert(0, {djapp!r})
