@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import sys
 import threading
 import time
 import warnings
@@ -217,6 +218,17 @@ def test_class_based_view_spans_its_lifecycle(client, spans):
     assert spans.one("django.view.get", "djapp.views.ItemView.get").parent_id == dispatch.span_id
     for span in (view, setup, dispatch):
         assert_span(span, service="django", error=0, meta={"component": "django"})
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="Django marks async as_view() views for inspect from 3.12")
+def test_async_class_based_view_span_covers_its_handler(client, spans):
+    """On Python 3.12+ ``as_view()`` of an async view is a coroutine function to ``inspect``: ddtrace's view span
+    then awaits it, and so does ours (on 3.11 both end the span when the coroutine is returned)."""
+    assert client.get("/async-items/fig").content == b"async fig"
+    view = spans.one("django.view", "djapp.views.AsyncItemView")
+    handler = spans.one("django.view.get", "djapp.views.AsyncItemView.get")
+    assert handler.parent_id == view.span_id
+    assert view.start_ns + view.duration_ns >= handler.start_ns + handler.duration_ns
 
 
 def test_generic_view_methods_are_named_after_the_class_defining_them(client, spans):

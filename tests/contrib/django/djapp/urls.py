@@ -23,4 +23,5 @@ urlpatterns = [
     path("hang", views.hang),
     path("hang/class", views.HangView.as_view()),
     path("cache", views.cache_counts),
+    path("async-items/<slug:name>", views.AsyncItemView.as_view()),
 ]

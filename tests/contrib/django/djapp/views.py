@@ -82,6 +82,11 @@ async def hang(request):
     await asyncio.Event().wait()
 
 
+class AsyncItemView(View):
+    async def get(self, request, name):
+        return HttpResponse(f"async {name}")
+
+
 class HangView(View):
     async def get(self, request):
         return await hang(request)
