@@ -141,6 +141,35 @@ def dbm_comment(span: Span, mode: str, **fields: str) -> str:
     return "/*" + ",".join(f"{k}='{v}'" for k, v in sorted(fields.items())) + "*/ "
 
 
+GATEWAY_HEADERS = {  # an AWS API Gateway in front of the server, and the caller before it
+    "x-dd-proxy": "aws-apigateway",
+    "x-dd-proxy-request-time-ms": "1700000000000",
+    "x-dd-proxy-path": "/prod/users/7",
+    "x-dd-proxy-httpmethod": "GET",
+    "x-dd-proxy-domain-name": "gw.example.com",
+    "x-dd-proxy-stage": "prod",
+    "x-datadog-trace-id": "1234",
+    "x-datadog-parent-id": "5678",
+    "x-datadog-sampling-priority": "1",
+}
+
+
+def assert_gateway_parent(proxy: Span, request: Span) -> None:
+    """The gateway's span (from GATEWAY_HEADERS) continues the caller's trace and holds the request span."""
+    assert (proxy.trace_id, proxy.parent_id) == (1234, 5678)
+    assert (request.trace_id, request.parent_id) == (1234, proxy.span_id)
+    assert_span(
+        proxy,
+        service="gw.example.com",
+        resource="GET /prod/users/7",
+        span_type="web",
+        meta={"component": "aws-apigateway", "stage": "prod", "http.status_code": "200"},
+        metrics={"_dd.inferred_span": 1},
+    )
+    assert proxy.start_ns == 1_700_000_000_000_000_000
+    assert proxy.start_ns + proxy.duration_ns >= request.start_ns + request.duration_ns
+
+
 def assert_no_secret(spans: Iterable[Span], secret: str) -> None:
     for span in spans:
         blob = json.dumps([span.resource, span.get_tags()], default=str)
@@ -213,6 +242,8 @@ def _run_with_agent(
         PYTHONPATH=str(ROOT / "tests" / "contrib"),  # the workloads' shared steps module
     )
     full_env.update(env or {})
+    if env and env.get("PYTHONPATH"):  # the workload's own directory, and still the shared steps module
+        full_env["PYTHONPATH"] = os.pathsep.join((env["PYTHONPATH"], str(ROOT / "tests" / "contrib")))
     proc = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     assert proc.returncode == 0, f"{argv} failed:\n{proc.stdout}\n{proc.stderr}"
     traces = json.loads(_agent(f"/test/session/traces?test_session_token={token}") or b"[]")

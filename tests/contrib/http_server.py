@@ -7,11 +7,15 @@ Routes: /status/<code>, /headers (the request headers as JSON), /redirect (302 t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
+from typing import Any
+from typing import Iterator
 from typing import Tuple
 
 
@@ -79,3 +83,21 @@ def free_port() -> int:
     port = server.server_address[1]
     server.server_close()
     return port
+
+
+@contextmanager
+def uvicorn_serving(application: Any) -> Iterator[str]:
+    """An ASGI application behind a real uvicorn server in a thread; yields its base URL."""
+    import uvicorn
+
+    config = uvicorn.Config(application, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    server.should_exit = True
+    thread.join(10)

@@ -1,5 +1,7 @@
 """Shared by the parity workloads: each step runs in its own root span, so two runs' traces line up."""
 
+import time
+
 from ddtrace.trace import tracer
 
 
@@ -19,3 +21,21 @@ async def run_async(steps):
                 await fn()
             except Exception as e:
                 print(f"{name}: {type(e).__name__}")
+
+
+def through_gateway(path, resource_path):
+    """The headers an AWS API Gateway adds (inferred proxy spans), plus a caller's distributed context."""
+    return {
+        "x-dd-proxy": "aws-apigateway",
+        "x-dd-proxy-request-time-ms": str(int(time.time() * 1000)),
+        "x-dd-proxy-path": f"/prod{path}",
+        "x-dd-proxy-resource-path": resource_path,
+        "x-dd-proxy-httpmethod": "GET",
+        "x-dd-proxy-domain-name": "gw.example.com",
+        "x-dd-proxy-stage": "prod",
+        "x-dd-proxy-api-id": "a1b2c3",
+        "x-dd-proxy-region": "eu-west-1",
+        "x-datadog-trace-id": "4321",
+        "x-datadog-parent-id": "8765",
+        "x-datadog-sampling-priority": "1",
+    }

@@ -9,7 +9,6 @@ per process, so one daphne server serves the whole module and each test hands it
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import threading
 import time
@@ -29,6 +28,7 @@ from helpers import assert_span
 from helpers import bin_path
 from helpers import run_python
 from http_server import free_port
+from http_server import uvicorn_serving
 
 HERE = Path(__file__).resolve().parent  # holds the djapp package
 SERVERS = ["uvicorn", "daphne", "channels-uvicorn", "channels-daphne"]
@@ -59,22 +59,6 @@ def daphne() -> Iterator[_Served]:
     served.url = f"http://127.0.0.1:{port}"
     yield served
     reactor.callFromThread(reactor.stop)
-    thread.join(10)
-
-
-def _uvicorn(application: Any) -> Iterator[str]:
-    import uvicorn
-
-    config = uvicorn.Config(application, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
     thread.join(10)
 
 
@@ -111,7 +95,8 @@ def asgi_served(django_app: None, server: str, settings: str, request: pytest.Fi
             yield served.url
             served.app = None
         else:
-            yield from _uvicorn(application)
+            with uvicorn_serving(application) as url:
+                yield url
 
 
 def _requests_traced(spans, count: int) -> List[Span]:

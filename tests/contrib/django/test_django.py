@@ -16,9 +16,6 @@ import http.client
 import json
 import sys
 import threading
-import time
-import warnings
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 from typing import List
@@ -28,11 +25,14 @@ import httpx
 import pytest
 from ddtrace.trace import Span
 from ddtrace.trace import tracer
+from helpers import GATEWAY_HEADERS
 from helpers import SPAN_COUNTER
+from helpers import assert_gateway_parent
 from helpers import assert_no_secret
 from helpers import assert_span
 from helpers import bin_path
 from helpers import run_python
+from http_server import uvicorn_serving
 
 import ddtrace_integrations
 from ddtrace_integrations import _ddtrace as dd
@@ -67,28 +67,6 @@ def wsgi_served(django_app) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
-
-
-@contextmanager
-def uvicorn_serving(application: object) -> Iterator[str]:
-    """An ASGI application behind uvicorn in a thread."""
-    import uvicorn
-
-    config = uvicorn.Config(application, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    with warnings.catch_warnings():
-        # Django says so when it serves a synchronous streaming iterator (the /stream view) under ASGI.
-        warnings.filterwarnings("ignore", "StreamingHttpResponse must consume synchronous iterators")
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-        server.should_exit = True
-        thread.join(10)
 
 
 @pytest.fixture
@@ -470,30 +448,10 @@ def test_api_gateway_span_is_the_parent_of_the_request_and_continues_the_callers
     server, request, spans, monkeypatch
 ):
     monkeypatch.setattr(dd.config, "_inferred_proxy_services_enabled", True)  # DD_TRACE_INFERRED_PROXY_SERVICES_ENABLED
-    gateway = {
-        "x-dd-proxy": "aws-apigateway",
-        "x-dd-proxy-request-time-ms": "1700000000000",
-        "x-dd-proxy-path": "/prod/users/7",
-        "x-dd-proxy-httpmethod": "GET",
-        "x-dd-proxy-domain-name": "gw.example.com",
-        "x-dd-proxy-stage": "prod",
-    }
     with httpx.Client() as http:
-        assert http.get(request.getfixturevalue(server) + "/users/7", headers={**gateway, **HEADERS}).status_code == 200
-    django_request = spans.wait_for("django.request")
-    proxy = spans.one("aws.apigateway")
-    assert (proxy.trace_id, proxy.parent_id) == (1234, 5678)
-    assert (django_request.trace_id, django_request.parent_id) == (1234, proxy.span_id)
-    assert_span(
-        proxy,
-        service="gw.example.com",
-        resource="GET /prod/users/7",
-        span_type="web",
-        meta={"component": "aws-apigateway", "stage": "prod", "http.status_code": "200"},
-        metrics={"_dd.inferred_span": 1},
-    )
-    assert proxy.start_ns == 1_700_000_000_000_000_000
-    assert proxy.start_ns + proxy.duration_ns >= django_request.start_ns + django_request.duration_ns
+        assert http.get(request.getfixturevalue(server) + "/users/7", headers=GATEWAY_HEADERS).status_code == 200
+    django_request = spans.wait_for("django.request")  # the server's trace arrives whole
+    assert_gateway_parent(spans.one("aws.apigateway"), django_request)
     assert {s.trace_id for s in spans.spans} == {1234}
 
 

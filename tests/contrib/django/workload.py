@@ -11,12 +11,13 @@ import asyncio
 import http.client
 import os
 import threading
-import time
 import warnings
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler
 from wsgiref.simple_server import WSGIServer
 from wsgiref.simple_server import make_server
+
+import steps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djapp.settings")
 
@@ -146,26 +147,7 @@ STEPS = [
         None,
         {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"},
     ),
-    (
-        "inferred_proxy",
-        "GET",
-        "/proxied",
-        None,
-        {
-            "x-dd-proxy": "aws-apigateway",
-            "x-dd-proxy-request-time-ms": str(int(time.time() * 1000)),
-            "x-dd-proxy-path": "/prod/proxied",
-            "x-dd-proxy-resource-path": "/proxied",
-            "x-dd-proxy-httpmethod": "GET",
-            "x-dd-proxy-domain-name": "gw.example.com",
-            "x-dd-proxy-stage": "prod",
-            "x-dd-proxy-api-id": "a1b2c3",
-            "x-dd-proxy-region": "eu-west-1",
-            "x-datadog-trace-id": "4321",
-            "x-datadog-parent-id": "8765",
-            "x-datadog-sampling-priority": "1",
-        },
-    ),
+    ("inferred_proxy", "GET", "/proxied", None, steps.through_gateway("/proxied", "/proxied")),
     ("cache_counts", "GET", "/cache", None, None),
 ]
 

@@ -3,8 +3,8 @@
 import http.client
 import os
 import threading
-import time
 
+import steps
 from flask import jsonify
 from flask_app import app
 from flask_app import create_app
@@ -34,24 +34,7 @@ REQUESTS = [
     ("GET", "/stream", {}),
     ("GET", "/shop/items/kettle", {}),
     ("GET", "/", {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"}),
-    (
-        "GET",
-        "/greet/gateway",
-        {
-            "x-dd-proxy": "aws-apigateway",
-            "x-dd-proxy-request-time-ms": str(int(time.time() * 1000)),
-            "x-dd-proxy-path": "/prod/greet/gateway",
-            "x-dd-proxy-resource-path": "/greet/{name}",
-            "x-dd-proxy-httpmethod": "GET",
-            "x-dd-proxy-domain-name": "gw.example.com",
-            "x-dd-proxy-stage": "prod",
-            "x-dd-proxy-api-id": "a1b2c3",
-            "x-dd-proxy-region": "eu-west-1",
-            "x-datadog-trace-id": "4321",
-            "x-datadog-parent-id": "8765",
-            "x-datadog-sampling-priority": "1",
-        },
-    ),
+    ("GET", "/greet/gateway", steps.through_gateway("/greet/gateway", "/greet/{name}")),
 ]
 
 for method, path, headers in REQUESTS:
