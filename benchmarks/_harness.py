@@ -507,6 +507,87 @@ class Bench:
         return peaks
 
 
+# --- where the time goes: cProfile of one case ---
+
+AREAS = (  # (path fragment, area), first match wins
+    ("/ddtrace_integrations/", "v2 (ddtrace_integrations)"),
+    ("/ddtrace/internal/core/", "ddtrace event hub (internal/core)"),
+    ("/ddtrace/contrib/", "ddtrace's integrations (contrib)"),
+    ("/ddtrace/", "ddtrace tracer and settings"),
+    ("/wrapt/", "wrapt"),
+    ("/benchmarks/", "benchmark loop"),
+)
+
+
+def _area(path: str) -> str:
+    return next((area for fragment, area in AREAS if fragment in path), "library and stdlib")
+
+
+def _own_times(stats: Any, work: Sequence[Tuple[str, int, str]] = ()) -> Dict[Tuple[str, int, str], float]:
+    """Own time per function, with each C builtin's time handed to its callers (in proportion to the time spent
+    in it from each), so wrapt's C wrappers and native span setters count for the code that called them. The
+    builtins in ``work`` (the untraced call's own C work, e.g. a driver's ``execute``) stay the library's."""
+    own = {func: row[2] for func, row in stats.stats.items() if func[0] != "~"}
+    for func, (_, _, tottime, _, callers) in stats.stats.items():
+        if func[0] != "~":
+            continue
+        if func in work:
+            own[("library: the call's own C work", 0, func[2])] = tottime
+            continue
+        edges = {caller: edge[2] for caller, edge in callers.items() if caller[0] != "~"}
+        total = sum(edges.values())
+        for caller, time_in in edges.items():
+            own[caller] = own.get(caller, 0.0) + (tottime * time_in / total if total else 0.0)
+    return own
+
+
+def profile(bench: Bench, loops: Dict[str, Callable[[int], None]], prefix: str, calls: int, top: int = 20) -> None:
+    """cProfile ``calls`` calls of the case's untraced, v2 and ddtrace configurations: own time per call by area,
+    v2's by file, and the functions with the most own time. cProfile's per-call cost inflates small calls."""
+    import cProfile
+    import pstats
+
+    if prefix not in bench.by_prefix:
+        raise SystemExit(f"--profile: no case {prefix!r} (cases: {', '.join(bench.by_prefix)})")
+    work: List[Tuple[str, int, str]] = []
+    for kind in ("untraced", "v2", "ddtrace"):
+        name = f"{prefix}_{kind}"
+        bench.configure(name)
+        loops[name](max(1, calls // 10))
+        profiler = cProfile.Profile()  # wall time: a CPU-time timer costs more than most calls it would time
+        profiler.enable()
+        loops[name](calls)
+        profiler.disable()
+        stats: Any = pstats.Stats(profiler)
+        if kind == "untraced":  # the C calls that are most of the untraced call: the library's own work
+            work = [f for f, row in stats.stats.items() if f[0] == "~" and row[2] >= 0.05 * stats.total_tt]
+            seconds = sum(stats.stats[f][2] for f in work)
+            print(
+                f"(wall time: a server's answer is waited for in the library's C call; cProfile does not see a C "
+                f"function called from C, e.g. by wrapt's C wrapper: the untraced call's own C work, "
+                f"{seconds / calls * 1e6:.2f} us here, then counts as its Python caller's)"
+            )
+        own = _own_times(stats, work)
+        total = sum(own.values())
+
+        def line(seconds: float, what: str, total: float = total) -> str:
+            return f"  {seconds / calls * 1e6:8.2f} us {seconds / total:6.1%}  {what}"
+
+        print(f"{name}: {total / calls * 1e6:.1f} us per call under cProfile; own time by area:")
+        for grouping in (lambda f: _area(f[0]), lambda f: "v2: " + "/".join(f[0].split("/")[-2:])):
+            groups: Dict[str, float] = {}
+            for func, seconds in own.items():
+                key = grouping(func)
+                if not key.startswith("v2: ") or "/ddtrace_integrations/" in func[0]:
+                    groups[key] = groups.get(key, 0.0) + seconds
+            for key, seconds in sorted(groups.items(), key=lambda item: -item[1]):
+                print(line(seconds, key))
+        print(f"  functions with the most own time ({top}):")
+        for (path, number, function), seconds in sorted(own.items(), key=lambda item: -item[1])[:top]:
+            print(line(seconds, f"{'/'.join(path.split('/')[-2:])}:{number}({function})"))
+        print()
+
+
 # --- timing: wall clock (perf_counter_ns) and this thread's CPU time (thread_time_ns) for the same calls ---
 
 Samples = Dict[str, Dict[str, List[float]]]  # clock ("wall", "cpu") -> configuration -> per-call ns per round
@@ -675,6 +756,7 @@ def arguments(
     parser.add_argument("--rounds", type=int, help=f"timed rounds per configuration (default {default_rounds})")
     parser.add_argument("--round-time", type=float, help="seconds per round per configuration (default 0.2)")
     parser.add_argument("--json", metavar="PATH", help="also write the per-call results there (benchmarks/run)")
+    parser.add_argument("--profile", metavar="PREFIX", help="instead of timing: cProfile one case's configurations")
     for flag, text in extra:
         parser.add_argument(flag, action="store_true", help=text)
     args = parser.parse_args(argv)
@@ -724,6 +806,9 @@ def measured(
     loops = bench.loops()
     labels = {c.prefix: c.label for c in bench.cases}
     bench.describe(loops)
+    if args.profile:
+        profile(bench, loops, args.profile, 2000 if args.quick else 20000)
+        return
     start = time.perf_counter()
     caps = {f"{c.prefix}_{k}": c.max_calls for c in bench.cases if c.max_calls for k in KINDS}
     samples, spans_per_call = measure(loops, writer, rounds, round_s, warmup_s, bench.configure, caps)
