@@ -73,7 +73,8 @@ class NullWriter(TraceWriter):
 
     @contextlib.contextmanager
     def record(self) -> Iterator[List[Any]]:
-        self.recording = spans = []
+        spans: List[Any] = []
+        self.recording = spans
         try:
             yield spans
         finally:
@@ -214,7 +215,7 @@ class Patching:
             if module is None or not self._in_packages(name, packages):
                 continue
             for owner in [module, *(v for v in vars(module).values() if isinstance(v, type))]:
-                where = name if owner is module else f"{name}.{owner.__qualname__}"
+                where = name if owner is module else f"{name}.{getattr(owner, '__qualname__', '')}"
                 found += [f"{where}.{attr}" for attr, value in vars(owner).items() if isinstance(value, PROXY)]
         return sorted(set(found))
 
@@ -696,11 +697,11 @@ def report(samples: Samples, spans_per_call: Dict[str, float], rounds: int, labe
     for prefix in labels:
         v2, dd, bare = f"{prefix}_v2", f"{prefix}_ddtrace", f"{prefix}_bare_span"
         for a, b in ((v2, dd), (v2, bare), (dd, bare)):
-            cells = (
+            cells = [
                 ratio(med["wall"][a], med["wall"][b]),
                 ratio(over("wall", a), over("wall", b)),
                 ratio(over("cpu", a), over("cpu", b)),
-            )
+            ]
             print(f"  {a + ' / ' + b:<36}{cells[0]:>8}{cells[1]:>10}{cells[2]:>9}")
     print()
     width = max(map(len, labels.values())) + 2

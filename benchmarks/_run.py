@@ -140,6 +140,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         " alloc = bytes allocated during one call over untraced (tracemalloc peak)"
     )
     table(rows)
+    print(
+        "(bare span: one span with the tags of ddtrace's root span; where a call makes more spans, v2 / bare span"
+        " compares a tree with one span)"
+    )
     startup_s = {name: statistics.median(values) for name, values in seconds.items()}
     if seconds:
         a, b = seconds.values()
