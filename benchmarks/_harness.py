@@ -543,15 +543,16 @@ def _own_times(stats: Any, work: Sequence[Tuple[str, int, str]] = ()) -> Dict[Tu
 
 
 def profile(bench: Bench, loops: Dict[str, Callable[[int], None]], prefix: str, calls: int, top: int = 20) -> None:
-    """cProfile ``calls`` calls of the case's untraced, v2 and ddtrace configurations: own time per call by area,
-    v2's by file, and the functions with the most own time. cProfile's per-call cost inflates small calls."""
+    """cProfile ``calls`` calls of the case's untraced, v2, ddtrace and v2_disabled configurations: own time per
+    call by area, v2's by file, and the functions with the most own time. cProfile's per-call cost inflates small
+    calls."""
     import cProfile
     import pstats
 
     if prefix not in bench.by_prefix:
         raise SystemExit(f"--profile: no case {prefix!r} (cases: {', '.join(bench.by_prefix)})")
     work: List[Tuple[str, int, str]] = []
-    for kind in ("untraced", "v2", "ddtrace"):
+    for kind in ("untraced", "v2", "ddtrace", "v2_disabled"):
         name = f"{prefix}_{kind}"
         bench.configure(name)
         loops[name](max(1, calls // 10))
@@ -583,9 +584,11 @@ def profile(bench: Bench, loops: Dict[str, Callable[[int], None]], prefix: str, 
                     groups[key] = groups.get(key, 0.0) + seconds
             for key, seconds in sorted(groups.items(), key=lambda item: -item[1]):
                 print(line(seconds, key))
-        print(f"  functions with the most own time ({top}):")
-        for (path, number, function), seconds in sorted(own.items(), key=lambda item: -item[1])[:top]:
-            print(line(seconds, f"{'/'.join(path.split('/')[-2:])}:{number}({function})"))
+        print(f"  functions with the most own time ({top}; calls per call):")
+        for func, seconds in sorted(own.items(), key=lambda item: -item[1])[:top]:
+            path, number, function = func
+            count = stats.stats[func][1] / calls if func in stats.stats else 1
+            print(line(seconds, f"{count:4.1f}  {'/'.join(path.split('/')[-2:])}:{number}({function})"))
         print()
 
 

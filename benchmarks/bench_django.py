@@ -3,8 +3,8 @@
 Run: ``python benchmarks/bench_django.py`` (about 20 s) or ``--quick`` (a smoke run).
 It prints a table and ratios and asserts nothing about timings. See benchmarks/README.md for the method.
 
-One call: the test client's ``get("/users/7")`` on a project with ``startproject``'s default apps and
-middleware, a function view returning text, and the integrations' default settings. Each configuration's state
+One call: the test client's ``get("/users/7")`` on a project with ``startproject``'s middleware and the apps
+it needs, a function view returning text, and the integrations' default settings. Each configuration's state
 has its own test client (its middleware chain) and URLconf (views are wrapped when the URLconf is built).
 Untraced, bare span (one span with the tags of ddtrace's ``django.request``), ddtrace (its own integration),
 v2 and v2 disabled (see _harness.py).
