@@ -253,7 +253,12 @@ class Case:
 
     @property
     def plugins(self) -> str:
-        return f"ddtrace_integrations.tracing_plugins.contrib.{self.integration}"
+        return plugins_module(self.integration)
+
+
+def plugins_module(integration: str) -> str:
+    """v2's plugins module of an integration."""
+    return f"ddtrace_integrations.tracing_plugins.contrib.{integration}"
 
 
 def _spans_tags(span: Any) -> Dict[str, Any]:
@@ -334,11 +339,10 @@ class Bench:
     def _plugins(self, disabled: Optional[str]) -> None:
         """v2's plugins listen (but those of ``disabled``); None: none listens (untraced and ddtrace's states)."""
         for name in self.integrations:
-            module = f"ddtrace_integrations.tracing_plugins.contrib.{name}"
             if disabled is None or name == disabled:
-                tracing_plugins.shutdown(module)
+                tracing_plugins.shutdown(plugins_module(name))
             else:
-                tracing_plugins.initialize(module)
+                tracing_plugins.initialize(plugins_module(name))
 
     def configure(self, name: str) -> None:
         """Before each round, untimed: the process state, listeners and per-mode state of configuration ``name``."""
@@ -353,11 +357,9 @@ class Bench:
 
     def listeners_left(self, case: Case) -> List[str]:
         """The started events of ``case``'s plugins that something still listens to (none, when shut down)."""
-        events = [f"context.started.{p.package}.{p.operation}" for p in self._plugin_classes(case)]
+        plugins = tracing_plugins.plugins_in(importlib.import_module(case.plugins))
+        events = [f"context.started.{p.package}.{p.operation}" for p in plugins]
         return [e for e in events if core.has_listeners(e)]
-
-    def _plugin_classes(self, case: Case) -> List[Any]:
-        return tracing_plugins.plugins_in(importlib.import_module(case.plugins))
 
     # --- the measured loops: N calls, the way application code makes them ---
 
