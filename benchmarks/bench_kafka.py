@@ -1,19 +1,15 @@
-"""Cost of tracing one confluent-kafka ``Producer.produce`` against the local broker (Tansu), in one process.
+"""Cost of tracing Kafka clients against the local broker (Tansu), in one process.
 
-Run: ``python benchmarks/bench_kafka.py`` (about 30 s) or ``--quick`` (a smoke run).
+Run: ``python benchmarks/bench_kafka.py`` (about a minute) or ``--quick`` (a smoke run).
 It prints a table and ratios and asserts nothing about timings. See benchmarks/README.md for the method.
 
-Configurations, each a loop of ``N`` calls of ``producer.produce(topic, b"value", b"key")`` (plus, every
-1024 calls, ``poll(0)`` to serve delivery reports), on a producer made once:
-  kf_untraced      librdkafka's own ``Producer`` class, taken before anything was patched
-  kf_bare_span     ``with tracer.trace(...)`` around the plain call, five tags set by hand
-  kf_ddtrace       ddtrace's ``TracedProducer`` with ddtrace's ``traced_produce`` wrapper
-  kf_v2            v2's producer class (``ddtrace_integrations.patch(kafka=True)``)
-  kf_v2_disabled   the same v2 producer with the Kafka plugins shut down (wrappers stay, nobody listens)
-
-v2 claims the ``kafka`` integration, which unpatches ddtrace's; so ddtrace's produce wrapper is put back on
-its ``TracedProducer`` by hand, with ddtrace's own function, exactly as ddtrace's ``patch()`` does. Between
-timed rounds (untimed) every producer is flushed, so the local queue never fills.
+One call, each on a client made once per configuration's state:
+  produce    confluent-kafka ``producer.produce(topic, b"value", b"key")`` (``poll(0)`` every 1024 calls; the
+             producers are flushed before every round, untimed)
+  poll       confluent-kafka ``consumer.poll(10)`` returning one message (the consumer is assigned partition 0
+             of a topic that is kept filled, untimed, between rounds)
+  aiokafka   aiokafka ``await producer.send_and_wait(topic, b"value", key=b"key")``: the broker's answer included
+each as untraced, bare span, ddtrace (its own integration), v2 and v2 disabled (see _harness.py).
 """
 
 from __future__ import annotations
@@ -25,8 +21,7 @@ os.environ["DD_TRACE_AGENT_URL"] = "http://127.0.0.1:9"
 os.environ["DD_INSTRUMENTATION_TELEMETRY_ENABLED"] = "false"
 os.environ["DD_REMOTE_CONFIGURATION_ENABLED"] = "false"
 
-import sys
-import time
+import importlib.metadata
 import uuid
 from typing import Any
 from typing import Callable
@@ -34,118 +29,104 @@ from typing import Dict
 from typing import List
 from typing import Optional
 
+import aiokafka
 import confluent_kafka
-import ddtrace
-from _harness import arguments
-from _harness import describe_spans
-from _harness import install_null_writer
-from _harness import measure
-from _harness import report
+from _harness import Call
+from _harness import Case
+from _harness import main
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin import NewTopic
-from ddtrace.contrib.internal import trace_utils
-from ddtrace.contrib.internal.kafka import patch as ddtrace_kafka
-from ddtrace.trace import tracer
-
-import ddtrace_integrations
-from ddtrace_integrations import tracing_plugins
 
 SERVERS = os.environ.get("DDI_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 CONF = {"bootstrap.servers": SERVERS, "queue.buffering.max.messages": 1_000_000, "linger.ms": 20}
-PLUGINS = "ddtrace_integrations.tracing_plugins.contrib.kafka"
-producers: List[Any] = []
+POLLS = 5000  # at most per round: the topic holds enough for three rounds whenever a round starts
 
 
-def producer_loop(producer: Any, topic: str) -> Callable[[int], None]:
-    def loop(n: int) -> None:
-        produce, poll = producer.produce, producer.poll
-        for i in range(n):
-            produce(topic, b"value", b"key")
-            if not i & 1023:
-                poll(0)
+class Topics:
+    """The run's topics (fresh names) and the producers to drain before each round."""
 
-    return loop
+    def __init__(self) -> None:
+        self.admin = AdminClient({"bootstrap.servers": SERVERS})
+        run = uuid.uuid4().hex[:8]
+        self.produce, self.poll, self.send = (f"ddi-bench-{run}-{what}" for what in ("produce", "poll", "send"))
+        topics = [NewTopic(name, 1, 1) for name in (self.produce, self.poll, self.send)]
+        for future in self.admin.create_topics(topics).values():
+            future.result(10)
+        self.producers: List[Any] = []
+        self.supplier = confluent_kafka.Producer(CONF)  # made before anything is patched: untraced
+        self.supplied = 0
+        self.consumed: Dict[str, int] = {}
 
+    def drain(self, mode: str) -> None:
+        for producer in self.producers:
+            producer.flush(30)
 
-def bare_span_loop(producer: Any, topic: str) -> Callable[[int], None]:
-    trace = tracer.trace
-
-    def loop(n: int) -> None:
-        produce, poll = producer.produce, producer.poll
-        for i in range(n):
-            with trace("kafka.produce", service="kafka", span_type="worker") as span:
-                span.set_tag("component", "kafka")
-                span.set_tag("span.kind", "producer")
-                span.set_tag("messaging.system", "kafka")
-                span.set_tag("kafka.topic", topic)
-                span.set_tag("kafka.message_key", "key")
-                produce(topic, b"value", b"key")
-            if not i & 1023:
-                poll(0)
-
-    return loop
-
-
-def make_loops(topic: str) -> Dict[str, Callable[[int], None]]:
-    """The producers, made in the order that keeps the three kinds apart (see the module's docstring)."""
-    raw = confluent_kafka.Producer(CONF)
-    ddtrace_integrations.patch(kafka=True)
-    v2 = confluent_kafka.Producer(CONF)
-    trace_utils.wrap(ddtrace_kafka.TracedProducer, "produce", ddtrace_kafka.traced_produce)
-    dd = ddtrace_kafka.TracedProducer(CONF)
-    if type(raw) is not confluent_kafka.cimpl.Producer or type(v2).__module__ != "confluent_kafka":
-        raise SystemExit(f"set-up is wrong: raw {type(raw)}, v2 {type(v2)}")
-    producers.extend((raw, v2, dd))
-
-    def empty(n: int) -> None:
-        for _ in range(n):
-            pass
-
-    v2_loop = producer_loop(v2, topic)
-    return {
-        "(empty loop)": empty,
-        "kf_untraced": producer_loop(raw, topic),
-        "kf_bare_span": bare_span_loop(raw, topic),
-        "kf_ddtrace": producer_loop(dd, topic),
-        "kf_v2": v2_loop,
-        "kf_v2_disabled": v2_loop,  # same code and producer, nobody listening
-    }
+    def fill(self, mode: str) -> None:
+        """Enough messages ahead of ``mode``'s consumer for three rounds of polls and the checks in between."""
+        wanted = 3 * POLLS + 500
+        if self.supplied - self.consumed.get(mode, 0) < wanted:
+            for i in range(2 * wanted):
+                self.supplier.produce(self.poll, b"value", b"key")
+                if not i & 1023:
+                    self.supplier.poll(0)
+            self.supplier.flush(30)
+            self.supplied += 2 * wanted
 
 
-def set_listeners(name: str) -> None:
-    """Before every timed round (untimed): drain the producers, then let v2's plugins listen or not."""
-    for producer in producers:
-        producer.flush(30)
-    if name == "kf_v2_disabled":
-        tracing_plugins.shutdown(PLUGINS)
-    else:
-        tracing_plugins.initialize(PLUGINS)
+def cases(topics: Topics) -> List[Case]:
+    def produce(mode: str) -> Call:
+        producer = confluent_kafka.Producer(CONF)
+        topics.producers.append(producer)
+        calls = 0
+
+        def call() -> Any:
+            nonlocal calls
+            calls += 1
+            if not calls & 1023:
+                producer.poll(0)
+            return producer.produce(topics.produce, b"value", b"key")
+
+        call.close = producer.flush  # type: ignore[attr-defined]
+        return call
+
+    def poll(mode: str) -> Call:
+        conf = {"bootstrap.servers": SERVERS, "group.id": f"ddi-bench-{mode}", "enable.auto.commit": False}
+        consumer = confluent_kafka.Consumer(conf)
+        consumer.assign([confluent_kafka.TopicPartition(topics.poll, 0, confluent_kafka.OFFSET_BEGINNING)])
+        topics.consumed[mode] = 0
+
+        def call() -> Any:
+            message = consumer.poll(10)
+            if message is None or message.error() is not None:
+                raise RuntimeError(f"poll returned no message: {message and message.error()}")
+            topics.consumed[mode] += 1
+            return message
+
+        call.close = consumer.close  # type: ignore[attr-defined]
+        return call
+
+    async def send_and_wait(mode: str) -> Callable[[], Any]:
+        producer = aiokafka.AIOKafkaProducer(bootstrap_servers=SERVERS)
+        await producer.start()
+
+        async def call() -> Any:
+            return await producer.send_and_wait(topics.send, b"value", key=b"key")
+
+        call.close = producer.stop  # type: ignore[attr-defined]
+        return call
+
+    return [
+        Case("confluent-kafka produce", "produce", "kafka", produce, activate=topics.drain),
+        Case("confluent-kafka poll", "poll", "kafka", poll, activate=topics.fill, max_calls=POLLS),
+        Case("aiokafka send_and_wait", "aiokafka", "aiokafka", send_and_wait),
+    ]
 
 
-def main(argv: Optional[List[str]] = None) -> None:
-    _, rounds, round_s, warmup_s = arguments(__doc__, 15, argv)
-
-    topic = f"ddi-bench-{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": SERVERS})
-    for future in admin.create_topics([NewTopic(topic, 1, 1)]).values():
-        future.result(10)
-    writer = install_null_writer()
-    loops = make_loops(topic)
-    print(
-        f"python {sys.version.split()[0]}, ddtrace {ddtrace.__version__}, ddtrace-integrations "
-        f"{ddtrace_integrations.__version__}, confluent-kafka {confluent_kafka.version()[0]}; broker {SERVERS}; "
-        f"{rounds} rounds x ~{round_s}s per configuration; spans go to a NullWriter (nothing sent)"
-    )
-    print()
-    labels = {"kf": "confluent"}
-    describe_spans(loops, writer, set_listeners, labels)
-    start = time.perf_counter()
-    samples, spans_per_call = measure(loops, writer, rounds, round_s, warmup_s, set_listeners)
-    report(samples, spans_per_call, rounds, labels)
-    print(f"\nmeasured in {time.perf_counter() - start:.1f}s")
-    for producer in producers:
-        producer.flush(30)
+def run(argv: Optional[List[str]] = None) -> None:
+    versions = f"confluent-kafka {confluent_kafka.version()[0]}, aiokafka {importlib.metadata.version('aiokafka')}"
+    topics = Topics()
+    main(__doc__, lambda: cases(topics), ("confluent_kafka", "aiokafka"), versions=f"{versions}; {SERVERS}", argv=argv)
 
 
 if __name__ == "__main__":
-    main()
+    run()
