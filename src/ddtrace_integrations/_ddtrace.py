@@ -171,8 +171,17 @@ set_attribute = Span._set_attribute
 
 
 def is_remote_parent(context: Any) -> bool:
-    """An extracted context worth continuing: it names a trace or carries baggage."""
-    return bool(context.trace_id or context._baggage)
+    """An extracted context worth continuing: it names a trace (with ids a span can hold) or carries baggage.
+
+    ddtrace's extraction checks the trace id's range but not the parent id's: a header such as
+    ``x-datadog-parent-id: -5`` would make the span (or its link) fail when it is sent or linked."""
+    if context.trace_id:
+        return _valid_ids(context.trace_id, context.span_id)
+    return bool(context._baggage)
+
+
+def _valid_ids(trace_id: Any, span_id: Any) -> bool:
+    return 0 < trace_id < 1 << 128 and (span_id is None or 0 <= span_id < 1 << 64)
 
 
 def record_error(span: Span, exc_type: Any, error: Any, traceback: Any) -> None:
@@ -191,6 +200,8 @@ def link_span(span: Span, context: Any) -> None:
     (conflicting propagation styles), which ``Span.link_span`` alone would drop."""
     span.link_span(context)
     for link in context._span_links:
+        if not _valid_ids(link.trace_id, link.span_id):
+            continue
         span.set_link(
             trace_id=link.trace_id,
             span_id=link.span_id,
