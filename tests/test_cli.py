@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import textwrap
 
 from helpers import SPAN_COUNTER
@@ -32,6 +34,57 @@ def test_run_traces_covered_libraries_with_v2_and_keeps_every_other_ddtrace_inte
 def test_run_honours_dd_trace_lib_enabled():
     out = run_python(SPAN_COUNTER + QUERY + OWNER, {"DD_TRACE_ASYNCPG_ENABLED": "false"}, prefix=RUN)
     assert "owner None" in out
+
+
+def test_run_honours_dd_patch_modules():
+    out = run_python(SPAN_COUNTER + QUERY + OWNER, {"DD_PATCH_MODULES": "asyncpg:false"}, prefix=RUN)
+    assert "owner None" in out
+
+
+def test_a_broken_entry_point_does_not_stop_run(tmp_path):
+    dist = tmp_path / "broken_tracing-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-tracing\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[ddtrace_integrations.plugins]\nbroken = broken_tracing:INTEGRATION\n")
+    (tmp_path / "broken_tracing.py").write_text("raise ImportError('broken on purpose')\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DD_")}
+    env.update(PYTHONPATH=str(tmp_path), DD_TRACE_AGENT_URL="http://127.0.0.1:9")
+    code = SPAN_COUNTER + QUERY + OWNER + "print('pg spans', spans_named('postgres.query'))"
+    proc = subprocess.run([*RUN, sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "owner ddtrace_integrations.publisher" in proc.stdout
+    assert "pg spans 1" in proc.stdout
+    assert "could not load plugin entry point broken" in proc.stderr
+
+
+def test_run_loads_an_integration_when_its_library_is_imported_not_before():
+    code = textwrap.dedent(
+        """
+        import sys
+        def loaded():
+            prefixes = ("ddtrace_integrations.auto.", "ddtrace_integrations.tracing_plugins")
+            return sorted(m for m in sys.modules if m.startswith(prefixes))
+        print('before', loaded())
+        import asyncpg
+        print('after', [m for m in loaded() if '.base' not in m])
+        """
+    )
+    out = run_python(code, prefix=RUN)
+    assert "before []" in out
+    after = [
+        "ddtrace_integrations.auto.asyncpg",
+        "ddtrace_integrations.auto.asyncpg.patch",
+        "ddtrace_integrations.tracing_plugins",
+        "ddtrace_integrations.tracing_plugins.contrib",
+        "ddtrace_integrations.tracing_plugins.contrib.asyncpg",
+    ]
+    assert f"after {after}" in out
+
+
+def test_the_launcher_does_not_import_ddtrace():
+    """``ddtrace-integrations run`` only sets PYTHONPATH and execs: importing the tracer there is wasted start-up."""
+    out = run_python("import sys, ddtrace_integrations.cli\nprint('ddtrace imported', 'ddtrace' in sys.modules)")
+    assert "ddtrace imported False" in out
 
 
 def test_run_still_loads_the_applications_own_sitecustomize(tmp_path):

@@ -88,6 +88,30 @@ def test_unpatching_v2_lets_ddtrace_patch_again():
     assert "spans 1" in out
 
 
+def test_plugins_listen_from_the_first_import_of_their_library_until_unpatch():
+    code = textwrap.dedent(
+        """
+        import sys, ddtrace_integrations
+        from ddtrace_integrations import _ddtrace as dd
+        def state():
+            listening = dd.core.has_listeners("context.started.asyncpg.execute")
+            return listening, "ddtrace_integrations.tracing_plugins.contrib.asyncpg" in sys.modules
+        ddtrace_integrations.patch(asyncpg=True, flask=True)
+        print('patched', state())
+        import asyncpg
+        print('imported', state())
+        ddtrace_integrations.unpatch(asyncpg=True, flask=True)
+        print('unpatched', state())
+        print('flask loaded', [m for m in sys.modules if m.startswith(("flask", "ddtrace_integrations.auto.flask"))])
+        """
+    )
+    out = run_python(code)
+    assert "patched (False, False)" in out
+    assert "imported (True, True)" in out
+    assert "unpatched (False, True)" in out
+    assert "flask loaded []" in out  # never imported: its publisher is not loaded, not even to unpatch
+
+
 def test_env_var_turns_an_integration_off_for_patch_all():
     code = (
         "import asyncpg, ddtrace_integrations\n"

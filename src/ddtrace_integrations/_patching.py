@@ -1,4 +1,9 @@
-"""Which integrations exist, and patching them: lazily, once, with ddtrace's own integration kept inactive."""
+"""Which integrations exist, and patching them: lazily, once, with ddtrace's own integration kept inactive.
+
+Start-up (``ddtrace-integrations run``) only registers import hooks and claims ddtrace's integrations; a
+publisher and its plugins are imported and subscribed when their library is first imported, so an
+application pays nothing for the libraries it does not use.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,6 @@ from typing import Tuple
 import wrapt
 
 from ddtrace_integrations import _ddtrace as dd
-from ddtrace_integrations import tracing_plugins
 
 log = dd.get_logger(__name__)
 
@@ -68,6 +72,8 @@ BUILTIN: Dict[str, Integration] = {
 
 
 def integrations() -> Dict[str, Integration]:
+    """The built-in integrations and the third-party ones (which may replace a built-in one). Reading the entry
+    points scans every installed distribution: done once per ``patch``/``patch_all`` call."""
     found = dict(BUILTIN)
     from importlib.metadata import entry_points
 
@@ -89,6 +95,7 @@ def integrations() -> Dict[str, Integration]:
 class _State:
     integration: Integration
     active: bool = False
+    subscribed: bool = False  # the plugins listen: from the first patched module until unpatch
     patched: Dict[str, ModuleType] = field(default_factory=dict)
     hooked: Set[str] = field(default_factory=set)
 
@@ -129,12 +136,17 @@ def _on_import(state: _State, module: ModuleType) -> None:
             return
         name = state.integration.name
         try:
+            from ddtrace_integrations import tracing_plugins
+
             publisher = _publisher(state.integration)
             spec = publisher.supported_versions.get(module.__name__)
             version = _version(publisher, module)
             if spec and version and not dd.version_matches(version, spec):
                 log.warning("ddtrace-integrations: %s %s is not supported (%s)", module.__name__, version, spec)
                 return
+            if not state.subscribed:
+                tracing_plugins.initialize(state.integration.plugins)
+                state.subscribed = True
             publisher.patch(module)
             tracing_plugins.configure(state.integration.plugins)
             state.patched[module.__name__] = module
@@ -147,7 +159,6 @@ def _patch_one(integration: Integration) -> None:
     if state.active:
         return
     dd.guard_peer_service_processor()
-    tracing_plugins.initialize(integration.plugins)
     if integration.ddtrace_contrib:
         dd.claim_ddtrace_integration(integration.ddtrace_contrib)
     state.active = True
@@ -161,7 +172,10 @@ def _patch_one(integration: Integration) -> None:
 
 def patch(raise_errors: bool = True, **flags: bool) -> None:
     """Trace the named libraries now, or as soon as they are imported (idempotent)."""
-    known = integrations()
+    _patch(integrations(), raise_errors, flags)
+
+
+def _patch(known: Dict[str, Integration], raise_errors: bool, flags: Dict[str, bool]) -> None:
     with _lock:
         for name, enabled in flags.items():
             if not enabled:
@@ -176,10 +190,11 @@ def patch(raise_errors: bool = True, **flags: bool) -> None:
 
 def patch_all(**overrides: bool) -> None:
     """Every integration, minus those turned off by DD_TRACE_<LIB>_ENABLED or DD_PATCH_MODULES."""
-    flags = {name: dd.enabled_by_env(name) is not False for name in integrations()}
+    known = integrations()
+    flags = {name: dd.enabled_by_env(name) is not False for name in known}
     flags.update({k: v for k, v in dd.patch_modules_env().items() if k in flags})
     flags.update(overrides)
-    patch(raise_errors=False, **flags)
+    _patch(known, False, flags)
 
 
 def unpatch(**flags: bool) -> None:
@@ -189,11 +204,16 @@ def unpatch(**flags: bool) -> None:
             if not enabled or state is None or not state.active:
                 continue
             state.active = False
-            publisher = _publisher(state.integration)
-            for module in state.patched.values():
-                publisher.unpatch(module)
-            state.patched.clear()
-            tracing_plugins.shutdown(state.integration.plugins)
+            if state.patched:
+                publisher = _publisher(state.integration)
+                for module in state.patched.values():
+                    publisher.unpatch(module)
+                state.patched.clear()
+            if state.subscribed:
+                from ddtrace_integrations import tracing_plugins
+
+                tracing_plugins.shutdown(state.integration.plugins)
+                state.subscribed = False
             if state.integration.ddtrace_contrib:
                 dd.release_ddtrace_integration(state.integration.ddtrace_contrib)
 
