@@ -81,3 +81,15 @@ def _ctx():
     from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 
     return DatabaseContext("fakedb", query="rows")
+
+
+def test_parameters_read_a_call_by_name_and_replace_into_copies():
+    from ddtrace_integrations.publisher import Parameters
+
+    send = Parameters("topic", "value", "key", "headers")
+    args, kwargs = ("t", b"v"), {"headers": [("a", b"1")]}
+    assert send.bind(args, kwargs) == {"topic": "t", "value": b"v", "headers": [("a", b"1")]}
+    assert send.replace(args, kwargs, "value", b"w") == (("t", b"w"), kwargs)
+    replaced_args, replaced_kwargs = send.replace(args, kwargs, "headers", [])
+    assert (replaced_args, replaced_kwargs) == (args, {"headers": []})
+    assert kwargs == {"headers": [("a", b"1")]}  # the caller's dict is untouched

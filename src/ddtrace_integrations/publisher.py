@@ -299,6 +299,28 @@ def argument(args: Args, kwargs: Kwargs, position: int, keyword: str, default: A
     return args[position] if len(args) > position else kwargs.get(keyword, default)
 
 
+class Parameters:
+    """A library callable's parameters, in order: ``bind`` reads all the arguments of a call in one step, where a
+    publisher reading many of them (a message send: topic, key, value, partition, headers) would otherwise make a
+    call per argument."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+
+    def bind(self, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+        """The arguments passed, by parameter name; those left to their default are absent."""
+        bound = dict(zip(self.names, args))
+        if kwargs:
+            bound.update(kwargs)
+        return bound
+
+    def replace(self, args: Args, kwargs: Kwargs, name: str, value: Any) -> Tuple[Args, Kwargs]:
+        """Copies of ``args``/``kwargs`` with the argument ``name`` replaced (see ``replace_argument``)."""
+        return replace_argument(args, kwargs, self.names.index(name), name, value)
+
+
 class Publisher:
     """The wrappers one publisher installed, so that unpatching removes exactly those."""
 
