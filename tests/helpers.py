@@ -396,3 +396,31 @@ def run_python(code: str, env: Optional[Mapping[str, str]] = None, prefix: Tuple
     assert proc.returncode == 0, f"script failed:\n{proc.stdout}\n{proc.stderr}"
     assert "Traceback" not in proc.stderr and "Error in sitecustomize" not in proc.stderr, proc.stderr
     return proc.stdout
+
+
+def disabled_path_calls(call: Any) -> Tuple[int, List[str]]:
+    """Runs ``call()`` under a profiler: how many of v2's functions ran (its wrappers, called by the library),
+    and each call one of them made into v2 or ddtrace Python code. On the disabled path (nothing listening) a
+    wrapper checks the listeners and calls the library: it must make none."""
+    ran = 0
+    nested: List[str] = []
+
+    def ours(frame: Any) -> bool:
+        return "/ddtrace_integrations/" in frame.f_code.co_filename
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        nonlocal ran
+        if event != "call" or (not ours(frame) and "/ddtrace/" not in frame.f_code.co_filename):
+            return
+        caller = frame.f_back
+        if caller is not None and ours(caller):
+            nested.append(f"{caller.f_code.co_name} -> {frame.f_code.co_name} ({frame.f_code.co_filename})")
+        elif ours(frame):
+            ran += 1
+
+    sys.setprofile(profile)
+    try:
+        call()
+    finally:
+        sys.setprofile(None)
+    return ran, nested

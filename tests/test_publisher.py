@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fakes.fakelib_plugins import FakeQueryPlugin
 from fakes.fakelib_plugins import FakeRowsPlugin
+from helpers import disabled_path_calls
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations import tracing_plugins
@@ -26,20 +27,20 @@ async def test_async_iterator_is_one_span(fake, spans):
     assert spans.one("fakedb.query", resource="rows").get_metric("db.row_count") == 5
 
 
-def test_disabled_path_builds_no_context(fake, spans, monkeypatch):
-    built = []
-    monkeypatch.setattr(dd.core, "context_with_data", lambda *a, **k: built.append(a))
+def test_disabled_path_builds_no_context(fake, spans):
     tracing_plugins.unregister(FakeQueryPlugin)
     tracing_plugins.unregister(FakeRowsPlugin)
     try:
         conn = fake.Connection()
-        assert conn.execute("select 1") == 3
-        assert list(conn.rows(2)) == [0, 1]
+        results = []
+        ran, nested = disabled_path_calls(lambda: results.extend([conn.execute("select 1"), list(conn.rows(2))]))
         assert not dd.core.has_listeners("context.started.fakelib.execute")
     finally:
         tracing_plugins.register(FakeQueryPlugin)
         tracing_plugins.register(FakeRowsPlugin)
-    assert built == []
+    assert results == [3, [0, 1]]
+    assert ran == 2  # the two wrappers, which only checked the listeners and called through
+    assert nested == []
     assert spans.spans == []
 
 
@@ -80,3 +81,15 @@ def _ctx():
     from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 
     return DatabaseContext("fakedb", query="rows")
+
+
+def test_parameters_read_a_call_by_name_and_replace_into_copies():
+    from ddtrace_integrations.publisher import Parameters
+
+    send = Parameters("topic", "value", "key", "headers")
+    args, kwargs = ("t", b"v"), {"headers": [("a", b"1")]}
+    assert send.bind(args, kwargs) == {"topic": "t", "value": b"v", "headers": [("a", b"1")]}
+    assert send.replace(args, kwargs, "value", b"w") == (("t", b"w"), kwargs)
+    replaced_args, replaced_kwargs = send.replace(args, kwargs, "headers", [])
+    assert (replaced_args, replaced_kwargs) == (args, {"headers": []})
+    assert kwargs == {"headers": [("a", b"1")]}  # the caller's dict is untouched

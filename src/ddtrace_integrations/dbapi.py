@@ -42,7 +42,7 @@ EXECUTE = ("execute", "executemany", "callproc")
 FETCH = ("fetchone", "fetchmany", "fetchall")
 TRANSACTION = ("commit", "rollback")
 
-# DatabaseContext fields read from a connection: host, port, user, database, tags.
+# What a driver reads from a connection, as DatabaseContext fields: host, port, user, database, tags.
 ConnectionInfo = Dict[str, Any]
 
 
@@ -59,10 +59,6 @@ def _cursor_connection(cursor: Any) -> Any:
     return cursor.connection
 
 
-def _never(cursor: Any, args: Args, kwargs: Kwargs) -> bool:
-    return False
-
-
 @dataclass(frozen=True)
 class Driver:
     package: str  # event prefix and ddtrace.config name
@@ -72,14 +68,28 @@ class Driver:
     connection_of: Callable[[Any], Any] = _cursor_connection
     query_keyword: str = "query"
     # Whether an execute runs a statement cached by its text: its DBM comment then carries no traceparent.
-    prepared: Callable[[Any, Args, Kwargs], bool] = _never
+    prepared: Optional[Callable[[Any, Args, Kwargs], bool]] = None
+
+
+@dataclass(frozen=True)
+class _Connection:
+    """A connection's DatabaseContext fields, read once (``Driver.info``) and shared by its calls' contexts."""
+
+    host: Optional[str] = None
+    port: Optional[int] = None
+    user: Optional[str] = None
+    database: Optional[str] = None
+    tags: Optional[Dict[str, Any]] = None
+
+
+_UNKNOWN = _Connection()
 
 
 class DbApiPublisher(Publisher):
     def __init__(self, driver: Driver) -> None:
         super().__init__(driver.package)
         self.driver = driver
-        self._infos: weakref.WeakKeyDictionary[Any, ConnectionInfo] = weakref.WeakKeyDictionary()
+        self._infos: weakref.WeakKeyDictionary[Any, _Connection] = weakref.WeakKeyDictionary()
         self._last_query: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self._subclasses: Dict[type, type] = {}  # base -> traced subclass, and each traced subclass -> itself
         name = driver.package
@@ -155,7 +165,7 @@ class DbApiPublisher(Publisher):
 
     # --- connection info, read once per connection ---
 
-    def info(self, connection: Any) -> ConnectionInfo:
+    def info(self, connection: Any) -> _Connection:
         try:
             return self._infos[connection]
         except KeyError:
@@ -165,43 +175,65 @@ class DbApiPublisher(Publisher):
         info = self._infos[connection] = self._read_info(connection)
         return info
 
-    def _read_info(self, connection: Any) -> ConnectionInfo:
+    def _read_info(self, connection: Any) -> _Connection:
         try:
-            return self.driver.info(connection)
+            return _Connection(**self.driver.info(connection))
         except Exception:
             log.debug("%s: connection tags unavailable", self.package, exc_info=True)
-            return {}
+            return _UNKNOWN
 
-    def _context(self, cursor: Any, **fields: Any) -> DatabaseContext:
+    def _context(
+        self,
+        cursor: Any,
+        query: Any,
+        *,
+        method: Optional[str] = None,
+        dbm_injectable: bool = False,
+        prepared: bool = False,
+        tags: Optional[Dict[str, Any]] = None,
+    ) -> DatabaseContext:
+        """The call's context: its own fields beside its connection's (read once per connection)."""
         connection = self._connection(cursor)
-        info = self.info(connection) if connection is not cursor else {}
-        if "tags" in fields and info.get("tags"):
-            fields["tags"] = {**info["tags"], **fields["tags"]}
-        return DatabaseContext(self.driver.system, **{**info, **fields})
+        info = self.info(connection) if connection is not cursor else _UNKNOWN
+        if info.tags:
+            tags = {**info.tags, **tags} if tags else info.tags
+        return DatabaseContext(
+            self.driver.system,
+            query,
+            info.host,
+            info.port,
+            info.user,
+            info.database,
+            method=method,
+            dbm_injectable=dbm_injectable,
+            prepared=prepared,
+            tags={} if tags is None else tags,
+        )
 
     # --- context builders: one per method family ---
 
     def _remember(self, cursor: Any, query: Any) -> None:
+        """The query a cursor ran, for its fetch spans (only while fetch methods are traced)."""
         if dd.integration_setting(self.package, "trace_fetch_methods"):
             with contextlib.suppress(TypeError):  # a cursor that cannot be weakly referenced
                 self._last_query[cursor] = query
 
-    def _query_items(self, cursor: Any, args: Args, kwargs: Kwargs, **fields: Any) -> Dict[str, Any]:
+    def _query_items(self, cursor: Any, args: Args, kwargs: Kwargs, tags: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         query = argument(args, kwargs, 0, self.driver.query_keyword)
         self._remember(cursor, query)
-        prepared = self.driver.prepared(cursor, args, kwargs)
-        return {"db_context": self._context(cursor, query=query, dbm_injectable=True, prepared=prepared, **fields)}
+        prepared = self.driver.prepared is not None and self.driver.prepared(cursor, args, kwargs)
+        return {"db_context": self._context(cursor, query, dbm_injectable=True, prepared=prepared, tags=tags)}
 
     def _execute_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-        return self._query_items(cursor, args, kwargs)
+        return self._query_items(cursor, args, kwargs, None)
 
     def _executemany_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-        return self._query_items(cursor, args, kwargs, tags={"sql.executemany": "true"})
+        return self._query_items(cursor, args, kwargs, {"sql.executemany": "true"})
 
     def _callproc_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         procedure = argument(args, kwargs, 0, "procname")
         self._remember(cursor, procedure)
-        return {"db_context": self._context(cursor, query=procedure)}
+        return {"db_context": self._context(cursor, procedure)}
 
     def _fetch_items(self, method: str) -> Callable[[Any, Args, Kwargs], Optional[Dict[str, Any]]]:
         def build(cursor: Any, args: Args, kwargs: Kwargs) -> Optional[Dict[str, Any]]:
@@ -215,13 +247,18 @@ class DbApiPublisher(Publisher):
             query = None
             with contextlib.suppress(TypeError):
                 query = self._last_query.get(cursor)
-            return {"db_context": self._context(cursor, query=query, method=method, tags=tags)}
+            return {"db_context": self._context(cursor, query, method=method, tags=tags)}
 
         return build
 
     def _connection_items(self, method: str) -> Callable[[Any, Args, Kwargs], Dict[str, Any]]:
         def build(connection: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-            return {"db_context": DatabaseContext(self.driver.system, method=method, **self.info(connection))}
+            info = self.info(connection)
+            db = DatabaseContext(self.driver.system, None, info.host, info.port, info.user, info.database)
+            db.method = method
+            if info.tags:
+                db.tags = info.tags
+            return {"db_context": db}
 
         return build
 

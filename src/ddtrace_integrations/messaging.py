@@ -10,9 +10,8 @@ from typing import Tuple
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import Parameters
 from ddtrace_integrations.publisher import Rewrite
-from ddtrace_integrations.publisher import argument
-from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
 from ddtrace_integrations.tracing_plugins.base.events import Message
 from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
@@ -29,50 +28,37 @@ def with_headers(headers: Any, added: Mapping[str, str], *, as_bytes: bool) -> A
     return [*(headers or ()), *extra]
 
 
-def headers_rewrite(position: int, *, as_bytes: bool) -> Rewrite:
-    """A send's ``rewrite``: its headers argument (at ``position`` or ``headers=``) replaced by a copy
-    carrying what the plugins injected (the ``injected`` item of ``send_items``)."""
+def headers_rewrite(parameters: Parameters, *, as_bytes: bool) -> Rewrite:
+    """A send's ``rewrite``: its ``headers`` argument replaced by a copy carrying what the plugins injected (the
+    ``injected`` item of ``send_items``)."""
 
     def rewrite(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
         injected = ctx.get_item("injected")
         if not injected:
             return args, kwargs
-        headers = with_headers(argument(args, kwargs, position, "headers"), injected, as_bytes=as_bytes)
-        return replace_argument(args, kwargs, position, "headers", headers)
+        headers = with_headers(parameters.bind(args, kwargs).get("headers"), injected, as_bytes=as_bytes)
+        return parameters.replace(args, kwargs, "headers", headers)
 
     return rewrite
 
 
-def send_items(
-    args: Args,
-    kwargs: Kwargs,
-    *,
-    key_at: int,
-    value_at: int,
-    partition_at: int,
-    headers_at: int,
-    partition: Any = None,
-    **client: Any,
-) -> Dict[str, Any]:
-    """The context items of a Kafka send: a ``KafkaContext`` and the dict the plugins inject into."""
-    topic, key, value = (
-        argument(args, kwargs, 0, "topic"),
-        argument(args, kwargs, key_at, "key"),
-        argument(args, kwargs, value_at, "value"),
-    )
+def send_items(call: Dict[str, Any], *, partition: Any = None, **client: Any) -> Dict[str, Any]:
+    """The context items of a Kafka send, from its arguments by name (``Parameters.bind``: ``topic``, ``key``,
+    ``value``, ``partition``, ``headers``) and the client's fields: a ``KafkaContext`` and the dict the plugins
+    inject into."""
+    topic, key, value = call.get("topic"), call.get("key"), call.get("value")
     injected: Dict[str, str] = {}
     msg = KafkaContext(
         "kafka",
         topic,
         "produce",
-        partition=argument(args, kwargs, partition_at, "partition", partition),
+        partition=call.get("partition", partition),
         key=key if isinstance(key, (str, bytes)) else None,
         tombstone=value is None,
         inject_headers=injected.update,
         **client,
     )
-    headers = argument(args, kwargs, headers_at, "headers")
-    msg.messages.append(Message(topic, msg.partition, key=key, value=value, headers=headers))
+    msg.messages.append(Message(topic, msg.partition, key=key, value=value, headers=call.get("headers")))
     return {"messaging_context": msg, "injected": injected}
 
 

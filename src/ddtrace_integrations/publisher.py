@@ -70,8 +70,8 @@ class Event:
     ) -> None:
         self.name = name
         self.deferred_end = deferred_end
-        self.started = f"context.started.{name}"
-        self.returned = f"context.returned.{name}"
+        self.started = "context.started." + name
+        self.returned = "context.returned." + name
         self.build = build
         self.pin_source = pin_source
         self.rewrite = rewrite
@@ -79,25 +79,23 @@ class Event:
         self.exclusive = exclusive
 
     def context(self, instance: Any, args: Args, kwargs: Kwargs) -> Tuple[Optional[dd.ExecutionContext], Any]:
-        """The context to publish (None: call through untraced) and the object held exclusively."""
+        """The context to publish (None: call through untraced) and the object held exclusively.
+
+        Its items are the dict ``build`` returned, completed with the pin and the call (``instance``, ``args``,
+        ``kwargs``): one dict per call, handed to the event hub as it is."""
         try:
-            held = self.exclusive(instance) if self.exclusive is not None else None
-            if held is not None and _inside.get() is held:
-                return None, None
+            held = None
+            if self.exclusive is not None:
+                held = self.exclusive(instance)
+                if held is not None and _inside.get() is held:
+                    return None, None
             items = self.build(instance, args, kwargs)
             if items is None:
                 return None, None
-            pin = items.pop("pin", None) or find_pin(instance, self.pin_source)  # build may name its own
-            ctx = dd.core.context_with_data(
-                self.name,
-                dispatch_end_event=not self.deferred_end,
-                pin=pin,
-                instance=instance,
-                args=args,
-                kwargs=kwargs,
-                **items,
-            )
-            return ctx, held
+            if items.get("pin") is None:  # build may name its own
+                items["pin"] = find_pin(instance, self.pin_source)
+            items["instance"], items["args"], items["kwargs"] = instance, args, kwargs
+            return dd.new_context(self.name, items, not self.deferred_end), held
         except Exception:
             log.debug("%s: not traced, the call's data could not be read", self.name, exc_info=True)
             return None, None
@@ -121,22 +119,27 @@ class Event:
                 self.done(ctx, None if result is _NO_RESULT else result)
             except Exception:
                 log.debug("%s: result not recorded", self.name, exc_info=True)
-        if self.deferred_end and result is not _NO_RESULT:
+        if self.deferred_end and result is not _NO_RESULT and dd.core.has_listeners(self.returned):
             dd.core.dispatch(self.returned, (ctx,))
 
 
-def find_pin(*objs: Any) -> Optional[dd.Pin]:
-    for obj in objs:
-        if getattr(obj, dd.PIN_ATTR, None) is not None or hasattr(obj, "__getddpin__"):
-            return dd.Pin.get_from(obj)
+def find_pin(instance: Any, source: Any = None) -> Optional[dd.Pin]:
+    """The instance's own pin (a user's ``Pin.override``), else the pin of ``source`` (the patched module)."""
+    if getattr(instance, dd.PIN_ATTR, None) is not None or hasattr(instance, "__getddpin__"):
+        return dd.Pin.get_from(instance)
+    if type(source) is ModuleType:
+        return dd.module_pin(source)
+    if source is not None and (getattr(source, dd.PIN_ATTR, None) is not None or hasattr(source, "__getddpin__")):
+        return dd.Pin.get_from(source)
     return None
 
 
 def traced(event: Event) -> Wrapper:
-    """Wrapper for a plain (sync) callable."""
+    """Wrapper for a plain (sync) callable. Nothing is looked up before the one listener check."""
+    started, has_listeners = event.started, dd.core.has_listeners
 
     def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-        if not dd.core.has_listeners(event.started):
+        if not has_listeners(started):
             return wrapped(*args, **kwargs)
         ctx, held = event.context(instance, args, kwargs)
         if ctx is None:
@@ -145,8 +148,9 @@ def traced(event: Event) -> Wrapper:
         token = _inside.set(held) if held is not None else None
         with ctx:
             try:
-                call_args, call_kwargs = event.arguments(ctx, args, kwargs)
-                result = wrapped(*call_args, **call_kwargs)
+                if event.rewrite is not None:
+                    args, kwargs = event.arguments(ctx, args, kwargs)
+                result = wrapped(*args, **kwargs)
                 return result
             except BaseException:
                 event.failed(ctx)
@@ -161,9 +165,10 @@ def traced(event: Event) -> Wrapper:
 
 def traced_async(event: Event) -> Wrapper:
     """Wrapper for a coroutine function."""
+    started, has_listeners = event.started, dd.core.has_listeners
 
     async def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-        if not dd.core.has_listeners(event.started):
+        if not has_listeners(started):
             return await wrapped(*args, **kwargs)
         ctx, held = event.context(instance, args, kwargs)
         if ctx is None:
@@ -172,8 +177,9 @@ def traced_async(event: Event) -> Wrapper:
         token = _inside.set(held) if held is not None else None
         with ctx:
             try:
-                call_args, call_kwargs = event.arguments(ctx, args, kwargs)
-                result = await wrapped(*call_args, **call_kwargs)
+                if event.rewrite is not None:
+                    args, kwargs = event.arguments(ctx, args, kwargs)
+                result = await wrapped(*args, **kwargs)
                 return result
             except BaseException:
                 event.failed(ctx)
@@ -199,8 +205,10 @@ def traced_async_iter(event: Event) -> Wrapper:
 def _deferred(event: Event, iterate: Callable[..., Any]) -> Wrapper:
     """The context opens when iteration starts; the call itself only creates the iterator."""
 
+    started, has_listeners = event.started, dd.core.has_listeners
+
     def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-        if not dd.core.has_listeners(event.started):
+        if not has_listeners(started):
             return wrapped(*args, **kwargs)
         ctx, _ = event.context(instance, args, kwargs)
         if ctx is None:
@@ -289,6 +297,28 @@ def replace_argument(args: Args, kwargs: Kwargs, position: int, keyword: str, va
 
 def argument(args: Args, kwargs: Kwargs, position: int, keyword: str, default: Any = None) -> Any:
     return args[position] if len(args) > position else kwargs.get(keyword, default)
+
+
+class Parameters:
+    """A library callable's parameters, in order: ``bind`` reads all the arguments of a call in one step, where a
+    publisher reading many of them (a message send: topic, key, value, partition, headers) would otherwise make a
+    call per argument."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+
+    def bind(self, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+        """The arguments passed, by parameter name; those left to their default are absent."""
+        bound = dict(zip(self.names, args))
+        if kwargs:
+            bound.update(kwargs)
+        return bound
+
+    def replace(self, args: Args, kwargs: Kwargs, name: str, value: Any) -> Tuple[Args, Kwargs]:
+        """Copies of ``args``/``kwargs`` with the argument ``name`` replaced (see ``replace_argument``)."""
+        return replace_argument(args, kwargs, self.names.index(name), name, value)
 
 
 class Publisher:

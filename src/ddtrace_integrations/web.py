@@ -27,8 +27,10 @@ from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import Wrapper
 from ddtrace_integrations.publisher import argument
 from ddtrace_integrations.publisher import internal_event
+from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.tracing_plugins.base.events import InternalContext
 from ddtrace_integrations.tracing_plugins.base.events import WebContext
 from ddtrace_integrations.tracing_plugins.base.events import WebResponseContext
@@ -83,6 +85,26 @@ def route_matched(route: Route, current_span_too: bool = False, final: bool = Fa
         app.tags.update(route.tags)
     if not final and route.resource and dd.core.has_listeners(exchange.routed):
         dd.core.dispatch(exchange.routed, (exchange.request,))
+
+
+def routing(event: Event, route: Callable[[], Route]) -> Wrapper:
+    """Wrapper for a framework step that runs once the request is matched (e.g. Flask's ``dispatch_request``):
+    ``route()`` names the running request and the application span, then the step is traced as ``event``.
+    Outside a traced request, and with nothing listening to ``event``, it only calls through."""
+    step, started, has_listeners = traced(event), event.started, dd.core.has_listeners
+
+    def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        if _exchange.get() is None:
+            if not has_listeners(started):
+                return wrapped(*args, **kwargs)
+        else:
+            try:
+                route_matched(route(), current_span_too=True)
+            except Exception:
+                log.debug("%s: the route could not be read", event.name, exc_info=True)
+        return step(wrapped, instance, args, kwargs)
+
+    return wrapper
 
 
 def current_request() -> Optional[dd.ExecutionContext]:
@@ -178,7 +200,7 @@ class _TracedAsgiApp:
         self._routed = routed_event(event)
 
     async def __call__(self, scope: Dict[str, Any], receive: Callable, send: Callable) -> Any:
-        if scope.get("type") != "http" or not dd.core.has_listeners(self._event.started):
+        if not dd.core.has_listeners(self._event.started) or scope.get("type") != "http":
             return await self._app(scope, receive, send)
         request, _ = self._event.context(self._app, (scope,), {})
         if request is None:

@@ -31,11 +31,13 @@ from helpers import assert_gateway_parent
 from helpers import assert_no_secret
 from helpers import assert_span
 from helpers import bin_path
+from helpers import disabled_path_calls
 from helpers import run_python
 from http_server import uvicorn_serving
 
 import ddtrace_integrations
 from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations import tracing_plugins
 
 HERE = Path(__file__).resolve().parent  # holds the djapp package
 HEADERS = {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"}
@@ -375,6 +377,43 @@ print(json.dumps([
     for s in sorted(_spans, key=lambda s: s.start_ns) if s.name == "django.cache"
 ]))
 """
+
+
+@pytest.mark.parametrize("path", ["/users/7", "/render", "/template", "/items/x", "/nowhere"])
+def test_with_the_plugins_shut_down_the_wrappers_only_call_through(client, spans, monkeypatch, path):
+    monkeypatch.setitem(dd.config.django, "instrument_templates", True)  # the switch is read after the listeners
+    client.get(path)  # the handler loads (and v2 wraps) the middleware on its first request
+    spans.clear()
+    plugins = "ddtrace_integrations.tracing_plugins.contrib.django"
+    tracing_plugins.shutdown(plugins)
+    try:
+        responses = []
+        ran, nested = disabled_path_calls(lambda: responses.append(client.get(path)))
+    finally:
+        tracing_plugins.initialize(plugins)
+    assert responses[0].status_code in (200, 404)
+    assert ran > 10  # get_response, the middleware hooks and the view went through v2's wrappers
+    assert nested == []
+    assert spans.spans == []
+
+
+def test_with_the_plugins_shut_down_the_async_handler_only_calls_through(django_app, spans):
+    from django.test import AsyncClient
+
+    client = AsyncClient()
+    asyncio.run(client.get("/async"))  # the handler loads (and v2 wraps) the middleware on its first request
+    spans.clear()
+    plugins = "ddtrace_integrations.tracing_plugins.contrib.django"
+    tracing_plugins.shutdown(plugins)
+    try:
+        responses = []
+        ran, nested = disabled_path_calls(lambda: responses.append(asyncio.run(client.get("/async"))))
+    finally:
+        tracing_plugins.initialize(plugins)
+    assert responses[0].json() == {"async": True}
+    assert ran > 1  # get_response_async and the view went through v2's wrappers
+    assert nested == []
+    assert spans.spans == []
 
 
 def test_caches_are_traced_when_instrument_caches_is_on_at_setup():

@@ -19,10 +19,12 @@ from helpers import assert_gateway_parent
 from helpers import assert_no_secret
 from helpers import assert_span
 from helpers import bin_path
+from helpers import disabled_path_calls
 from helpers import run_python
 
 import ddtrace_integrations
 from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations import tracing_plugins
 
 sys.path.insert(0, str(Path(__file__).parent))
 import flask_app
@@ -248,4 +250,19 @@ def test_unpatch_restores_flask(spans):
     ddtrace_integrations.unpatch(flask=True)
     assert flask.Flask.wsgi_app is original
     create_app().test_client().get("/", buffered=True)
+    assert spans.spans == []
+
+
+@pytest.mark.parametrize("path", ["/", "/users/3", "/greet/ann", "/teapot", "/nowhere"])
+def test_with_the_plugins_shut_down_the_wrappers_only_call_through(client, spans, path):
+    plugins = "ddtrace_integrations.tracing_plugins.contrib.flask"
+    tracing_plugins.shutdown(plugins)
+    try:
+        responses = []
+        ran, nested = disabled_path_calls(lambda: responses.append(client.get(path, buffered=True)))
+    finally:
+        tracing_plugins.initialize(plugins)
+    assert responses[0].status_code in (200, 404, 418)
+    assert ran > 5  # wsgi_app, the steps, hooks, views and signals' receivers went through v2's wrappers
+    assert nested == []
     assert spans.spans == []

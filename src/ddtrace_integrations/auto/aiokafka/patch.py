@@ -17,6 +17,7 @@ from ddtrace_integrations.messaging import send_items
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import Parameters
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import argument
 from ddtrace_integrations.publisher import traced_async
@@ -51,8 +52,11 @@ def _client(kafka: Any) -> Dict[str, Any]:
     return {"bootstrap_servers": kafka._bootstrap_servers, "cluster_id": getattr(kafka, "_ddi_cluster_id", None)}
 
 
+SEND = Parameters("topic", "value", "key", "partition", "timestamp_ms", "headers")
+
+
 def _send(producer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    return send_items(args, kwargs, key_at=2, value_at=1, partition_at=3, headers_at=5, **_client(producer.client))
+    return send_items(SEND.bind(args, kwargs), **_client(producer.client))
 
 
 def _sent(ctx: Any, delivery: Any) -> None:
@@ -123,7 +127,7 @@ def patch(aiokafka: ModuleType) -> None:
 
     publisher.pin(aiokafka)
     send = Event(
-        PRODUCE, _send, pin_source=aiokafka, rewrite=headers_rewrite(5, as_bytes=True), done=_sent, deferred_end=True
+        PRODUCE, _send, pin_source=aiokafka, rewrite=headers_rewrite(SEND, as_bytes=True), done=_sent, deferred_end=True
     )
     publisher.wrap(aiokafka.AIOKafkaProducer, "send", traced_async(send))
     publisher.wrap(

@@ -40,15 +40,17 @@ def patch(django: ModuleType, publisher: Publisher) -> None:
     from django.template.base import Template
 
     render = Event("django.internal", _template, pin_source=django)
-    publisher.wrap(Template, "render", _when("instrument_templates", traced(render)))
+    publisher.wrap(Template, "render", _when("instrument_templates", render))
     publisher.wrap(django.apps.registry.Apps, "populate", _after_populate(django, publisher))
 
 
-def _when(setting: str, wrapper: Callable) -> Callable:
-    """Read per call, as ddtrace does: the switch can change at runtime."""
+def _when(setting: str, event: Event) -> Callable:
+    """``event`` traced while the switch is on, read per call (after the listener check), as ddtrace does: the
+    switch can change at runtime."""
+    wrapper, started, has_listeners = traced(event), event.started, dd.core.has_listeners
 
     def switched(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-        if dd.integration_setting("django", setting):
+        if has_listeners(started) and dd.integration_setting("django", setting):
             return wrapper(wrapped, instance, args, kwargs)
         return wrapped(*args, **kwargs)
 
@@ -92,7 +94,7 @@ def _wrap_caches(django: ModuleType, publisher: Publisher) -> None:
             owner = next((c for c in backend.__mro__ if method in vars(c)), None)
             if owner is not None:
                 event = Event("django.cache_call", _cache(method, vars(owner)[method]), pin_source=django, done=_hits)
-                publisher.wrap(owner, method, _when("instrument_caches", traced(event)))
+                publisher.wrap(owner, method, _when("instrument_caches", event))
 
 
 def _cache(method: str, function: Any) -> Callable[[Any, Args, Kwargs], Dict[str, Any]]:

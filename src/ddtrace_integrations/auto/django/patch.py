@@ -47,6 +47,7 @@ log = dd.get_logger(__name__)
 
 supported_versions = {"django": ">=2.2"}  # and channels.routing, any version
 publisher = Publisher("django")
+REQUEST = "context.started.django.request"
 
 HOOKS: Tuple[str, ...] = (
     "process_request",
@@ -260,26 +261,28 @@ def _tag_array(tags: Dict[str, Any], name: str, values: Any) -> None:
 
 async def _async_tags(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
     """ASGI: the request span belongs to the ASGI exchange; Django's tags are added to it here."""
+    if not dd.core.has_listeners(REQUEST):
+        return await wrapped(*args, **kwargs)
     request = argument(args, kwargs, 0, "request")
     exchange = web.current_request()
     web_context: Optional[WebContext] = exchange.get_item("web_context") if exchange is not None else None
-    if web_context is not None:
-        try:
-            web_context.tags["django.request.class"] = function_name(type(request))
-        except Exception:
-            log.debug("the request could not be read", exc_info=True)
+    if exchange is None or web_context is None:
+        return await wrapped(*args, **kwargs)
+    try:
+        web_context.tags["django.request.class"] = function_name(type(request))
+    except Exception:
+        log.debug("the request could not be read", exc_info=True)
     response = None
     try:
         response = await wrapped(*args, **kwargs)
         return response
     finally:
-        if web_context is not None and exchange is not None:
-            try:
-                _apply(web_context, request)
-                if response is not None:
-                    exchange.set_item("web_response", _response(web_context, response))
-            except Exception:
-                log.debug("the response could not be read", exc_info=True)
+        try:
+            _apply(web_context, request)
+            if response is not None:
+                exchange.set_item("web_response", _response(web_context, response))
+        except Exception:
+            log.debug("the response could not be read", exc_info=True)
 
 
 def _middleware_loader(django: ModuleType) -> Callable:

@@ -26,8 +26,10 @@ from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.publisher import traced_function
 from ddtrace_integrations.tracing_plugins.base.events import WebContext
 
+log = dd.get_logger(__name__)
 supported_versions = {"flask": ">=2.0"}
 publisher = Publisher("flask")
+INTERNAL = "context.started.flask.internal"  # the framework's steps, hooks, views and templates
 
 STEPS: Tuple[str, ...] = ("process_response", "handle_exception", "handle_http_exception")
 STEPS += ("handle_user_exception", "do_teardown_request", "do_teardown_appcontext", "send_static_file")
@@ -68,7 +70,9 @@ def patch(flask: ModuleType) -> None:
     wsgi = web.WsgiEvents("flask", pin_source=flask, request=request, on_start_response=matched)
     publisher.wrap(flask.Flask, "wsgi_app", wsgi.traced_app)
     for step in ("preprocess_request", "dispatch_request"):
-        publisher.wrap(flask.Flask, step, _matching(flask, traced(event(f"flask.{step}", ignored=(NotFound,)))))
+        # the route is known here; ddtrace tags it on the request span and on the application span
+        routing = web.routing(event(f"flask.{step}", ignored=(NotFound,)), lambda: _route(flask.request))
+        publisher.wrap(flask.Flask, step, routing)
     for step in STEPS:
         publisher.wrap(flask.Flask, step, traced(event(f"flask.{step}")))
     publisher.wrap(flask, "send_file", traced(event("flask.send_file")))
@@ -76,7 +80,7 @@ def patch(flask: ModuleType) -> None:
     publisher.wrap(flask, "jsonify", traced(event("flask.jsonify", inherit_service=True, service_source=False)))
     for name in ("render_template", "render_template_string"):
         publisher.wrap(flask, name, traced(event(f"flask.{name}", span_type="template", inherit_service=True)))
-    publisher.wrap(flask.templating, "_render", _named_template(flask))
+    publisher.wrap(flask.templating, "_render", _named_template)
 
     def hook(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         fn = argument(args, kwargs, 0, "f")
@@ -86,7 +90,14 @@ def patch(flask: ModuleType) -> None:
     for cls, hooks in ((flask.Flask, APP_HOOKS), (flask.Blueprint, BLUEPRINT_HOOKS)):
         for name in hooks:
             publisher.wrap(cls, name, hook)
-    publisher.wrap(flask, "after_this_request", hook)
+
+    def request_hook(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        """A hook registered while a request runs, to run in that request: traced if the request is."""
+        if not dd.core.has_listeners(INTERNAL):
+            return wrapped(*args, **kwargs)
+        return hook(wrapped, instance, args, kwargs)
+
+    publisher.wrap(flask, "after_this_request", request_hook)
 
     def error_handler(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         fn = argument(args, kwargs, 1, "f")
@@ -108,12 +119,12 @@ def patch(flask: ModuleType) -> None:
 
     def receivers(signal: str) -> Callable:
         def traced_receivers(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Iterator:
-            traced_signals = dd.integration_setting("flask", "trace_signals") is not False
-            for receiver in wrapped(*args, **kwargs):
-                tags = {"flask.signal": signal}
-                yield (
-                    traced_function(receiver, event(function_name(receiver), tags=tags)) if traced_signals else receiver
-                )
+            if not dd.core.has_listeners(INTERNAL) or dd.integration_setting("flask", "trace_signals") is False:
+                return wrapped(*args, **kwargs)
+            return (
+                traced_function(receiver, event(function_name(receiver), tags={"flask.signal": signal}))
+                for receiver in wrapped(*args, **kwargs)
+            )
 
         return traced_receivers
 
@@ -152,21 +163,12 @@ def _route(request: Any, status: str = "") -> web.Route:
     return route
 
 
-def _matching(flask: ModuleType, wrapper: Callable) -> Callable:
-    """``preprocess_request``/``dispatch_request``: the route is known here; ddtrace tags it on the
-    request span and on the span running at that point (the application span)."""
-
-    def matching(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-        web.route_matched(_route(flask.request), current_span_too=True)
-        return wrapper(wrapped, instance, args, kwargs)
-
-    return matching
-
-
-def _named_template(flask: ModuleType) -> Callable:
-    def render(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-        template = argument(args, kwargs, 1, "template")
-        web.name_current(getattr(template, "name", None) or "<memory>", "flask.template_name")
-        return wrapped(*args, **kwargs)
-
-    return render
+def _named_template(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+    """Names the running ``render_template`` span after the template."""
+    if dd.core.has_listeners(INTERNAL):
+        try:
+            template = argument(args, kwargs, 1, "template")
+            web.name_current(getattr(template, "name", None) or "<memory>", "flask.template_name")
+        except Exception:
+            log.debug("the template's name could not be read", exc_info=True)
+    return wrapped(*args, **kwargs)

@@ -21,9 +21,9 @@ from ddtrace_integrations.messaging import send_items
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import Parameters
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import argument
-from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
 from ddtrace_integrations.tracing_plugins.base.events import Message
@@ -71,16 +71,18 @@ def _reporting(msg: KafkaContext, callback: Any) -> Any:
     return delivered
 
 
-def _produce_event(key_at: int, value_at: int, headers_at: int, serializing: bool) -> Event:
+# ``produce``'s parameters: a plain producer's (a C method; ``callback`` is the old name of ``on_delivery``) and the
+# SerializingProducer's
+PRODUCE = Parameters("topic", "value", "key", "partition", "on_delivery", "callback", "timestamp", "headers")
+SERIALIZING_PRODUCE = Parameters("topic", "key", "value", "partition", "on_delivery", "timestamp", "headers")
+
+
+def _produce_event(parameters: Parameters, serializing: bool) -> Event:
     def build(producer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-        topic = argument(args, kwargs, 0, "topic") or ""
+        call = parameters.bind(args, kwargs)
+        topic = call.get("topic") or ""
         items = send_items(
-            args,
-            kwargs,
-            key_at=key_at,
-            value_at=value_at,
-            partition_at=3,
-            headers_at=headers_at,
+            call,
             partition=-1,  # librdkafka's "unassigned"
             bootstrap_servers=getattr(producer, "_ddi_servers", None),
             cluster_id=_cluster_id(producer, topic, producer=True),
@@ -91,21 +93,21 @@ def _produce_event(key_at: int, value_at: int, headers_at: int, serializing: boo
             msg.key = ""  # as ddtrace tags a plain producer's missing key
         return items
 
-    with_headers = headers_rewrite(headers_at, as_bytes=False)
+    with_headers = headers_rewrite(parameters, as_bytes=False)
 
     def rewrite(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
         """Headers into a copy; and the delivery report, when a plugin asked for the acknowledgement, goes
-        through a callback that records it before calling the caller's (``callback`` is a plain
-        producer's other name for ``on_delivery``)."""
+        through a callback that records it before calling the caller's."""
         args, kwargs = with_headers(ctx, args, kwargs)
         msg: KafkaContext = ctx.get_item("messaging_context")
-        position, keyword = (4, "on_delivery")
-        if not serializing and argument(args, kwargs, 5, "callback") is not None:
-            position, keyword = (5, "callback")
-        callback = argument(args, kwargs, position, keyword)
-        if msg.on_acknowledged is None or not (callback is None or callable(callback)):
+        if msg.on_acknowledged is None:
             return args, kwargs
-        return replace_argument(args, kwargs, position, keyword, _reporting(msg, callback))
+        call = parameters.bind(args, kwargs)
+        name = "callback" if not serializing and call.get("callback") is not None else "on_delivery"
+        callback = call.get(name)
+        if not (callback is None or callable(callback)):
+            return args, kwargs
+        return parameters.replace(args, kwargs, name, _reporting(msg, callback))
 
     return Event("kafka.produce", build, pin_source=_originals["module"], rewrite=rewrite)
 
@@ -161,9 +163,9 @@ def patch(kafka: ModuleType) -> None:
     consume = traced(Event("kafka.consume", _consume, pin_source=kafka, done=_received))
     for cls in (producer, consumer, kafka.SerializingProducer, kafka.DeserializingConsumer):
         publisher.wrap(cls, "__init__", _remember_config)
-    produce = _produce_event(key_at=2, value_at=1, headers_at=7, serializing=False)
+    produce = _produce_event(PRODUCE, serializing=False)
     publisher.wrap(producer, "produce", traced(produce))
-    serializing = _produce_event(key_at=1, value_at=2, headers_at=6, serializing=True)
+    serializing = _produce_event(SERIALIZING_PRODUCE, serializing=True)
     publisher.wrap(kafka.SerializingProducer, "produce", traced(serializing))
     for cls, method in ((consumer, "poll"), (consumer, "consume"), (kafka.DeserializingConsumer, "poll")):
         publisher.wrap(cls, method, consume)

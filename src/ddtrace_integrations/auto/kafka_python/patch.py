@@ -15,6 +15,7 @@ from ddtrace_integrations.messaging import send_items
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
+from ddtrace_integrations.publisher import Parameters
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import argument
 from ddtrace_integrations.publisher import traced
@@ -34,8 +35,11 @@ def _client(client: Any) -> Dict[str, Any]:
     }
 
 
+SEND = Parameters("topic", "value", "key", "headers", "partition", "timestamp_ms")
+
+
 def _send(producer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    return send_items(args, kwargs, key_at=2, value_at=1, partition_at=4, headers_at=3, **_client(producer))
+    return send_items(SEND.bind(args, kwargs), **_client(producer))
 
 
 def _sent(ctx: Any, future: Any) -> None:
@@ -90,7 +94,7 @@ def patch(kafka: ModuleType) -> None:
         "kafka_python.produce",
         _send,
         pin_source=kafka,
-        rewrite=headers_rewrite(3, as_bytes=True),
+        rewrite=headers_rewrite(SEND, as_bytes=True),
         done=_sent,
         deferred_end=True,
     )
