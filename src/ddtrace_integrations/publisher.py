@@ -156,7 +156,8 @@ def traced(event: Event) -> Wrapper:
                 event.failed(ctx)
                 raise
             finally:
-                event.finish(ctx, result)
+                if event.done is not None or event.deferred_end:
+                    event.finish(ctx, result)
                 if token is not None:
                     _inside.reset(token)
 
@@ -185,7 +186,8 @@ def traced_async(event: Event) -> Wrapper:
                 event.failed(ctx)
                 raise
             finally:
-                event.finish(ctx, result)
+                if event.done is not None or event.deferred_end:
+                    event.finish(ctx, result)
                 if token is not None:
                     _inside.reset(token)
 

@@ -40,6 +40,16 @@ def test_caller_request_and_headers_are_never_modified(patched, spans, base):
     assert "x-datadog-trace-id" in seen and seen["x-sign"] == "abc" and seen["content-length"] == "11"
 
 
+def test_propagation_headers_replace_the_callers_own_once(patched, spans, base):
+    stale = {"TraceParent": "00-stale-stale-01", "X-Datadog-Trace-Id": "1", "X-Sign": "abc"}
+    with httpx.Client() as client:
+        seen = client.get(base + "/headers", headers=stale).json()
+    span = spans.one("http.request")
+    assert seen["x-datadog-trace-id"] == str(span.trace_id & (2**64 - 1))  # one value: the stale one is gone
+    assert seen["traceparent"].split("-")[1:3] == [f"{span.trace_id:032x}", f"{span.span_id:016x}"]
+    assert seen["x-sign"] == "abc"
+
+
 def test_span_tags_and_obfuscated_query(patched, spans, base):
     with httpx.Client() as client:
         client.get(base + "/status/204?token=s3cr3t&page=2", headers={"User-Agent": "ddi"})

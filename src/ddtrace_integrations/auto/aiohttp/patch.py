@@ -11,6 +11,9 @@ from typing import Any
 from typing import Dict
 from typing import Tuple
 
+from multidict import CIMultiDict  # aiohttp's own dependencies: this module is imported once aiohttp is
+from yarl import URL
+
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
@@ -25,9 +28,6 @@ publisher = Publisher("aiohttp")
 
 
 def _request_items(session: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    from multidict import CIMultiDict
-    from yarl import URL
-
     url = URL(str(argument(args, kwargs, 1, "str_or_url")))
     base_url = getattr(session, "_base_url", None)
     if base_url is not None:

@@ -32,9 +32,12 @@ def _info(conn: Any) -> Tuple[Any, ...]:
     return host, port, params.user, params.database
 
 
-def _context(info: Optional[Tuple[Any, ...]], **fields: Any) -> DatabaseContext:
-    host, port, user, database = info or (None, None, None, None)
-    return DatabaseContext("postgresql", host=host, port=port, user=user, database=database, **fields)
+_UNKNOWN = (None, None, None, None)
+
+
+def _context(info: Optional[Tuple[Any, ...]], query: Any = None, dbm_injectable: bool = False) -> DatabaseContext:
+    host, port, user, database = info or _UNKNOWN
+    return DatabaseContext("postgresql", query, host, port, user, database, dbm_injectable=dbm_injectable)
 
 
 def _connect_done(ctx: Any, conn: Any) -> None:
@@ -46,8 +49,7 @@ def _connect_done(ctx: Any, conn: Any) -> None:
 def _query_items(protocol: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
     first: Any = argument(args, kwargs, 0, "query") or kwargs.get("state")
     plain = isinstance(first, (str, bytes))  # a prepared statement's state is never commented
-    query = first if plain else first.query
-    return {"db_context": _context(_connections.get(protocol), query=query, dbm_injectable=plain)}
+    return {"db_context": _context(_connections.get(protocol), first if plain else first.query, plain)}
 
 
 def _with_comment(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:

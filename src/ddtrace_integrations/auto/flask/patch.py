@@ -64,14 +64,17 @@ def patch(flask: ModuleType) -> None:
     def event(name: str, **options: Any) -> Any:
         return internal_event("flask", name, pin_source=flask, **options)
 
+    def current_route(status: str = "") -> web.Route:
+        return _route(flask.request._get_current_object(), status)
+
     def matched(status: str) -> None:
-        web.route_matched(_route(flask.request, status), final=True)
+        web.route_matched(current_route(status), final=True)
 
     wsgi = web.WsgiEvents("flask", pin_source=flask, request=request, on_start_response=matched)
     publisher.wrap(flask.Flask, "wsgi_app", wsgi.traced_app)
     for step in ("preprocess_request", "dispatch_request"):
         # the route is known here; ddtrace tags it on the request span and on the application span
-        routing = web.routing(event(f"flask.{step}", ignored=(NotFound,)), lambda: _route(flask.request))
+        routing = web.routing(event(f"flask.{step}", ignored=(NotFound,)), current_route)
         publisher.wrap(flask.Flask, step, routing)
     for step in STEPS:
         publisher.wrap(flask.Flask, step, traced(event(f"flask.{step}")))
@@ -144,7 +147,8 @@ def get_version(flask: ModuleType) -> str:
 
 
 def _route(request: Any, status: str = "") -> web.Route:
-    """What the matched URL rule says about the request, in ddtrace's tags."""
+    """What the matched URL rule says about the request (the request object itself, not the ``flask.request``
+    proxy: each attribute read through the proxy costs a context lookup), in ddtrace's tags."""
     route = web.Route()
     endpoint, rule = request.endpoint, request.url_rule and request.url_rule.rule
     if endpoint:

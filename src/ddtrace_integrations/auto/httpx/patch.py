@@ -53,8 +53,7 @@ def _with_propagation(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwarg
     if not injected:
         return args, kwargs
     request = argument(args, kwargs, 0, "request")
-    headers = request.headers.copy()
-    headers.update(injected)
+    headers = _with_injected(request.headers, injected)
     sent = type(request)(
         request.method, request.url, headers=headers, stream=request.stream, extensions=request.extensions
     )
@@ -62,6 +61,15 @@ def _with_propagation(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwarg
         sent._content = request._content
     ctx.get_item("http_context").headers = sent.headers
     return replace_argument(args, kwargs, 0, "request", sent)
+
+
+def _with_injected(headers: Any, injected: Dict[str, str]) -> Any:
+    """A copy of ``headers`` updated with ``injected`` as ``Headers.update`` does (a name already there is removed,
+    the new values come last), made in one step: ``copy()`` then ``update()`` re-encode and rescan every header."""
+    added = type(headers)(injected).raw
+    names = {name.lower() for name, _ in added}
+    kept = [pair for pair in headers.raw if pair[0].lower() not in names]
+    return type(headers)(kept + added, encoding=headers.encoding)
 
 
 def _response(ctx: Any, response: Any) -> None:
