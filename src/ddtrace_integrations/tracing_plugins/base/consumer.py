@@ -15,7 +15,7 @@ from ddtrace_integrations.tracing_plugins.base.events import Message
 from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
 from ddtrace_integrations.tracing_plugins.base.inbound import InboundPlugin
 from ddtrace_integrations.tracing_plugins.base.outbound import OutboundPlugin
-from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
+from ddtrace_integrations.tracing_plugins.base.producer import destination_tags
 
 START_NS = "start_ns"
 
@@ -37,12 +37,26 @@ class ConsumerPlugin(InboundPlugin):
 
     service = OutboundPlugin.service  # consumers of a broker are named like its clients, as in ddtrace
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._names: Dict[str, str] = {}  # by messaging system: the schema is fixed when ddtrace starts
+
     def operation_name(self, msg: MessagingContext) -> str:
         system = msg.messaging_system
-        return dd.schematize_messaging_operation(f"{system}.consume", provider=system, direction=self.direction)
+        name = self._names.get(system)
+        if name is None:
+            name = self._names[system] = dd.schematize_messaging_operation(
+                f"{system}.consume", provider=system, direction=self.direction
+            )
+        return name
 
     def resource(self, msg: MessagingContext) -> Optional[str]:
         return msg.destination
+
+    def message_attributes(self, msg: MessagingContext) -> Dict[str, Any]:
+        """Where the messages came from and what the client tells of them (text and numbers, set as they are,
+        in one call). The publisher's ``tags`` follow, set as set_tag sets them."""
+        return destination_tags(msg)
 
     def edge_tags(self, msg: MessagingContext, message: Message) -> List[str]:
         """What names this hop of the message's pathway in Data Streams Monitoring."""
@@ -55,30 +69,29 @@ class ConsumerPlugin(InboundPlugin):
         msg: MessagingContext = ctx.get_item("messaging_context")
         carriers = [message.carrier() for message in msg.messages]
         remotes = [r for r in (self.extract(c) for c in carriers if c) if r is not None]
-        options: Dict[str, Any] = {"child_of": None} if self.own_trace else {}
         if len(remotes) == 1 and not msg.batch and self.integration_config.get(self.as_child_setting):
-            options["child_of"] = remotes.pop(0)
-        span = self.start_span(ctx, self.operation_name(msg), resource=self.resource(msg), **options)
+            parent = remotes.pop(0)
+        else:
+            parent = None if self.own_trace else dd.tracer.context_provider.active()
+        span = self.start_span(ctx, self.operation_name(msg), resource=self.resource(msg), child_of=parent)
         if span is None:
             return
         span.start_ns = ctx.get_item(START_NS)
         for remote in remotes:
             dd.link_span(span, remote)
-        dd.set_attribute(span, "messaging.system", msg.messaging_system)
-        if msg.destination:
-            dd.set_attribute(span, "messaging.destination.name", msg.destination)
+        attributes = self.message_attributes(msg)  # first: a client may work out msg.message_id on the way
         if msg.message_id:
-            dd.set_attribute(span, "messaging.message.id", msg.message_id)
+            attributes["messaging.message.id"] = msg.message_id
+        dd.set_attributes(span, attributes)
         if msg.partition is not None:
             span.set_metric("messaging.kafka.partition", msg.partition)
         if msg.offset is not None:
             span.set_metric("messaging.kafka.offset", msg.offset)
         if msg.tags:
-            span.set_tags(msg.tags)
+            dd.set_tags(span, msg.tags)
         processor = dd.data_streams() if self.data_streams else None
         if processor is not None:
             for message, carrier in zip(msg.messages, carriers):
                 size = dd.payload_size(message.value, message.key, carrier)
                 dd.checkpoint_received(processor, carrier, self.edge_tags(msg, message), size, span)
-        ctx.set_item(SPAN, span)
         super().on_finish(ctx, exc_info)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from typing import ClassVar
 from typing import Dict
@@ -10,8 +11,8 @@ from typing import Optional
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
+from ddtrace_integrations.tracing_plugins.base.outbound import host_tags
 from ddtrace_integrations.tracing_plugins.base.storage import StoragePlugin
-from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 
 log = dd.get_logger(__name__)
 
@@ -28,8 +29,13 @@ class DatabasePlugin(StoragePlugin):
     # Connect spans learn the address only when the call returns.
     tags_at_finish: ClassVar[bool] = False
 
-    def operation_name(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> str:
+    @functools.cached_property
+    def query_span_name(self) -> str:
+        """``query_name`` under the span attribute schema, which ddtrace reads once, when it starts."""
         return dd.schematize_database_operation(self.query_name, database_provider=self.system)
+
+    def operation_name(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> str:
+        return self.query_span_name
 
     def resource(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> Any:
         return db.query
@@ -41,28 +47,22 @@ class DatabasePlugin(StoragePlugin):
             return
         pin = ctx.get_item("pin")
         if pin.tags:
-            span.set_tags(pin.tags)
+            dd.set_tags(span, pin.tags)
         self.set_database_tags(span, db)
         self.propagate_dbm(span, db)
 
-    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
-        span = ctx.get_item(SPAN)
+    def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
         db: DatabaseContext = ctx.get_item("db_context")
-        if span is not None:
-            if self.tags_at_finish:
-                self.set_database_tags(span, db)
-            if db.rowcount is not None:
-                span.set_metric("db.row_count", db.rowcount)
-        super().on_finish(ctx, exc_info)
+        if self.tags_at_finish:
+            self.set_database_tags(span, db)
+        if db.rowcount is not None:
+            span.set_metric("db.row_count", db.rowcount)
+        super().finish_span(ctx, span, exc_info)
 
     def set_database_tags(self, span: dd.Span, db: DatabaseContext) -> None:
-        self.add_host(span, db.host, db.port)
-        if db.user:
-            dd.set_attribute(span, "db.user", db.user)
-        if db.database:
-            dd.set_attribute(span, "db.name", db.database)
+        dd.set_attributes(span, connection_tags(db.host, db.port, db.user, db.database))
         if db.tags:
-            span.set_tags(db.tags)
+            dd.set_tags(span, db.tags)
 
     # --- DBM: the comment ddtrace writes, handed back to the publisher through the context ---
 
@@ -119,6 +119,19 @@ class DatabasePlugin(StoragePlugin):
     @staticmethod
     def _inject_base_hash(mode: str) -> bool:
         return mode == "dynamic_service" or (mode == "service" and bool(dd.dbm_config.inject_sql_basehash))
+
+
+@functools.lru_cache(maxsize=256)
+def connection_tags(
+    host: Optional[str], port: Optional[int], user: Optional[str], database: Optional[str]
+) -> Dict[str, Any]:
+    """The tags of every query on one connection, built once per connection settings: never modify."""
+    tags = dict(host_tags(host, port))
+    if user:
+        tags["db.user"] = user
+    if database:
+        tags["db.name"] = database
+    return tags
 
 
 class DbApiPlugin(DatabasePlugin):

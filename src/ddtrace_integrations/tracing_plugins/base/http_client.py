@@ -7,6 +7,7 @@ http tags (URL with ddtrace's query obfuscation, status and error status codes, 
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar
 from typing import Dict
 from typing import Optional
@@ -16,7 +17,6 @@ from ddtrace_integrations.tracing_plugins.base.client import ClientPlugin
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.events import HTTPClientContext
 from ddtrace_integrations.tracing_plugins.base.events import HTTPClientResponseContext
-from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 
 
 class HTTPClientPlugin(ClientPlugin):
@@ -30,31 +30,33 @@ class HTTPClientPlugin(ClientPlugin):
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         http: HTTPClientContext = ctx.get_item("http_context")
-        name = dd.schematize_url_operation(self.http_operation, protocol="http", direction=dd.SpanDirection.OUTBOUND)
-        span = self.start_span(ctx, name, service=self.domain_service(http))
+        span = self.start_span(ctx, self.span_name, service=self.domain_service(http))
         if span is not None and http.inject_headers is not None and self.integration_config.get("distributed_tracing"):
             headers: Dict[str, str] = {}
             dd.HTTPPropagator.inject(span.context, headers)
             http.inject_headers(headers)
 
-    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
-        span = ctx.get_item(SPAN)
-        if span is not None:
-            http: HTTPClientContext = ctx.get_item("http_context")
-            response: Optional[HTTPClientResponseContext] = ctx.get_item("http_response")
-            dd.set_http_meta(
-                span,
-                self.integration_config,
-                method=http.method,
-                url=http.url,
-                target_host=http.target_host,
-                status_code=response.status_code if response else None,
-                status_msg=response.status_msg if response else None,
-                query=http.query,
-                request_headers=http.headers,
-                response_headers=response.headers if response else None,
-            )
-        super().on_finish(ctx, exc_info)
+    @functools.cached_property
+    def span_name(self) -> str:
+        """``http_operation`` under the span attribute schema, which ddtrace reads once, when it starts."""
+        return dd.schematize_url_operation(self.http_operation, protocol="http", direction=dd.SpanDirection.OUTBOUND)
+
+    def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
+        http: HTTPClientContext = ctx.get_item("http_context")
+        response: Optional[HTTPClientResponseContext] = ctx.get_item("http_response")
+        dd.set_http_meta(
+            span,
+            self.integration_config,
+            method=http.method,
+            url=http.url,
+            target_host=http.target_host,
+            status_code=response.status_code if response else None,
+            status_msg=response.status_msg if response else None,
+            query=http.query,
+            request_headers=http.headers,
+            response_headers=response.headers if response else None,
+        )
+        super().finish_span(ctx, span, exc_info)
 
     def domain_service(self, http: HTTPClientContext) -> Optional[str]:
         if not self.integration_config.get("split_by_domain") or not http.target_host:

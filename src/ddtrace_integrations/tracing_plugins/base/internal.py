@@ -11,7 +11,6 @@ from typing import ClassVar
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.events import InternalContext
-from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
 
 INTERNAL = "internal_context"
@@ -33,16 +32,14 @@ class InternalPlugin(TracingPlugin):
             service_source=internal.service_source,
         )
         if span is not None and internal.tags:
-            span.set_tags(internal.tags)
+            dd.set_tags(span, internal.tags)
 
-    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+    def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
         internal: InternalContext = ctx.get_item(INTERNAL)
-        span = ctx.get_item(SPAN)
-        if span is not None:
-            if internal.resource:
-                span.resource = internal.resource
-            if internal.tags:
-                span.set_tags(internal.tags)
+        if internal.resource:
+            span.resource = internal.resource
+        if internal.tags:
+            dd.set_tags(span, internal.tags)
         if internal.ignored and isinstance(exc_info[1], internal.ignored):
             exc_info = _NO_EXC
-        super().on_finish(ctx, exc_info)
+        super().finish_span(ctx, span, exc_info)

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from typing import ClassVar
+from typing import Dict
 from typing import Optional
 from typing import Tuple
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
-from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
 
 PEER_SERVICE = "peer.service"
 PEER_SERVICE_SOURCE = "_dd.peer.service.source"
 PEER_SERVICE_REMAPPED_FROM = "_dd.peer.service.remapped_from"
+
+
+@functools.lru_cache(maxsize=256)
+def host_tags(host: Optional[str], port: Optional[int]) -> Dict[str, Any]:
+    """The tags naming a peer's address, built once per address (a client calls the same few): never modify."""
+    tags: Dict[str, Any] = {}
+    if host:
+        tags["out.host"] = host
+        tags["server.address"] = host
+    if port:
+        tags["network.destination.port"] = port
+    return tags
 
 
 class OutboundPlugin(TracingPlugin):
@@ -24,27 +37,22 @@ class OutboundPlugin(TracingPlugin):
     def service(self, pin: Any) -> Optional[str]:
         """ddtrace's precedence for external services (pin, DD_<LIB>_SERVICE, default), read as plain dict
         lookups: IntegrationConfig attribute access costs microseconds per span."""
-        if pin is not None and pin.service:
-            return pin.service
+        service = pin.service if pin is not None else None
+        if service:
+            return service
         config = self.integration_config
-        for key in ("service", "service_name", "_default_service"):
-            value = config.get(key)
-            if value is not None:
-                return value
-        return None
+        service = config.get("service")
+        if service is None:
+            service = config.get("service_name")
+        return config.get("_default_service") if service is None else service
 
-    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
-        span = ctx.get_item(SPAN)
-        if span is not None:
-            self.set_peer_service(span)
-        super().on_finish(ctx, exc_info)
+    def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
+        self.set_peer_service(span)
+        super().finish_span(ctx, span, exc_info)
 
     def add_host(self, span: dd.Span, host: Optional[str], port: Optional[int] = None) -> None:
-        if host:
-            dd.set_attribute(span, "out.host", host)
-            dd.set_attribute(span, "server.address", host)
-        if port:
-            dd.set_attribute(span, "network.destination.port", port)
+        if host or port:
+            dd.set_attributes(span, host_tags(host, port))
 
     def set_peer_service(self, span: dd.Span) -> None:
         """Same precedence and tags as ddtrace's peer-service processor, which then leaves the span alone.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from typing import ClassVar
 from typing import Dict
 from typing import List
@@ -14,7 +15,13 @@ from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
 from ddtrace_integrations.tracing_plugins.base.outbound import OutboundPlugin
 from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 
-_ACTIVE_BEFORE = "active_before"
+
+def destination_tags(msg: MessagingContext) -> Dict[str, Any]:
+    """Where a message goes or came from."""
+    tags: Dict[str, Any] = {"messaging.system": msg.messaging_system}
+    if msg.destination:
+        tags["messaging.destination.name"] = msg.destination
+    return tags
 
 
 class ProducerPlugin(OutboundPlugin):
@@ -23,27 +30,37 @@ class ProducerPlugin(OutboundPlugin):
     measured = True
     data_streams: ClassVar[bool] = False  # checkpoints through ddtrace's DSM processor when it is enabled
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._names: Dict[str, str] = {}  # by messaging system: the schema is fixed when ddtrace starts
+
     def operation_name(self, msg: MessagingContext) -> str:
         system = msg.messaging_system
-        return dd.schematize_messaging_operation(
-            f"{system}.produce", provider=system, direction=dd.SpanDirection.OUTBOUND
-        )
+        name = self._names.get(system)
+        if name is None:
+            direction = dd.SpanDirection.OUTBOUND
+            name = self._names[system] = dd.schematize_messaging_operation(
+                f"{system}.produce", provider=system, direction=direction
+            )
+        return name
 
     def resource(self, msg: MessagingContext) -> Optional[str]:
         return msg.destination
 
+    def message_attributes(self, msg: MessagingContext) -> Dict[str, Any]:
+        """Where the message goes and what the client tells of it (text and numbers, set as they are, in one
+        call, as ddtrace's integrations set theirs). The publisher's ``tags`` follow, set as set_tag sets them."""
+        return destination_tags(msg)
+
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         msg: MessagingContext = ctx.get_item("messaging_context")
-        ctx.set_item(_ACTIVE_BEFORE, dd.tracer.context_provider.active())
         span = self.start_span(ctx, self.operation_name(msg), resource=self.resource(msg))
         if span is None:
             return
-        dd.set_attribute(span, "messaging.system", msg.messaging_system)
-        if msg.destination:
-            dd.set_attribute(span, "messaging.destination.name", msg.destination)
+        dd.set_attributes(span, self.message_attributes(msg))
         self.add_host(span, msg.host, msg.port)
         if msg.tags:
-            span.set_tags(msg.tags)
+            dd.set_tags(span, msg.tags)
         headers: Dict[str, str] = {}
         if msg.inject_headers is not None and self.propagation_enabled():
             dd.HTTPPropagator.inject(span.context, headers)
@@ -64,16 +81,14 @@ class ProducerPlugin(OutboundPlugin):
 
     def on_return(self, ctx: dd.ExecutionContext) -> None:
         """The send returned before the broker answered: what runs next is not part of this span."""
-        span = ctx.get_item(SPAN)
+        span: Optional[dd.Span] = ctx.get_item(SPAN)
         if span is not None and dd.tracer.current_span() is span:
-            dd.tracer.context_provider.activate(ctx.get_item(_ACTIVE_BEFORE))
+            dd.tracer.context_provider.activate(dd.parent_of(span))  # what was active when it started
 
-    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
-        span = ctx.get_item(SPAN)
+    def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
         msg: MessagingContext = ctx.get_item("messaging_context")
-        if span is not None:
-            if msg.message_id:
-                dd.set_attribute(span, "messaging.message.id", msg.message_id)
-            if isinstance(msg.partition, int) and msg.partition >= 0:  # a negative one is "not chosen yet"
-                span.set_metric("messaging.kafka.partition", msg.partition)
-        super().on_finish(ctx, exc_info)
+        if msg.message_id:
+            dd.set_attribute(span, "messaging.message.id", msg.message_id)
+        if isinstance(msg.partition, int) and msg.partition >= 0:  # a negative one is "not chosen yet"
+            span.set_metric("messaging.kafka.partition", msg.partition)
+        super().finish_span(ctx, span, exc_info)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar
 from typing import Optional
 
@@ -53,6 +54,11 @@ class RouterPlugin(ServerPlugin):
             ctx.set_item(ROUTED, True)
 
     def operation_name(self) -> str:
+        return self.span_name
+
+    @functools.cached_property
+    def span_name(self) -> str:
+        """``<package>.request`` under the span attribute schema, which ddtrace reads once, when it starts."""
         return dd.schematize_url_operation(
             f"{self.package}.request", protocol="http", direction=dd.SpanDirection.INBOUND
         )
@@ -65,7 +71,7 @@ class RouterPlugin(ServerPlugin):
             return
         ctx.set_item(INITIAL_RESOURCE, resource)
         if web.tags:
-            span.set_tags(web.tags)
+            dd.set_tags(span, web.tags)
         dd.set_http_meta(
             span,
             self.integration_config,
@@ -81,25 +87,23 @@ class RouterPlugin(ServerPlugin):
     def resource(self, web: WebContext) -> Optional[str]:
         return web.resource or (f"{web.method} {web.route}" if web.route else None)
 
-    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+    def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
         """Route and response: frameworks know them only after the request span started."""
-        span = ctx.get_item(SPAN)
-        if span is not None:
-            web: WebContext = ctx.get_item(WEB)
-            response: Optional[WebResponseContext] = ctx.get_item(RESPONSE)
-            resource = self.resource(web)
-            keep = self.keep_user_resource or ctx.get_item(ROUTED)
-            if resource and not (keep and span.resource != ctx.get_item(INITIAL_RESOURCE)):
-                span.resource = resource
-            if web.tags:
-                span.set_tags(web.tags)
-            dd.set_http_meta(
-                span,
-                self.integration_config,
-                status_code=response.status_code if response else None,
-                status_msg=response.status_msg if response else None,
-                response_headers=response.headers if response else None,
-                request_path_params=web.path_params,
-                route=web.route,
-            )
-        super().on_finish(ctx, exc_info)
+        web: WebContext = ctx.get_item(WEB)
+        response: Optional[WebResponseContext] = ctx.get_item(RESPONSE)
+        resource = self.resource(web)
+        keep = self.keep_user_resource or ctx.get_item(ROUTED)
+        if resource and not (keep and span.resource != ctx.get_item(INITIAL_RESOURCE)):
+            span.resource = resource
+        if web.tags:
+            dd.set_tags(span, web.tags)
+        dd.set_http_meta(
+            span,
+            self.integration_config,
+            status_code=response.status_code if response else None,
+            status_msg=response.status_msg if response else None,
+            response_headers=response.headers if response else None,
+            request_path_params=web.path_params,
+            route=web.route,
+        )
+        super().finish_span(ctx, span, exc_info)

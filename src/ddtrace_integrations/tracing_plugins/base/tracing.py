@@ -13,6 +13,8 @@ from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 log = dd.get_logger(__name__)
 
 SPAN = "span"
+_CLASS_TYPE: Any = object()  # start_span's defaults: the class's span type, the active span as parent
+_ACTIVE: Any = object()
 
 
 class TracingPlugin:
@@ -23,6 +25,7 @@ class TracingPlugin:
     kind: ClassVar[Optional[str]] = None
     type: ClassVar[Optional[str]] = None
     measured: ClassVar[bool] = False
+    component: ClassVar[Optional[str]] = None  # the ``component`` tag; None: the integration's name
     # The tracer tags ``version`` from the service a span starts with: some ddtrace integrations name
     # their service at start, others rename the span afterwards. ddtrace's DB-API layer also leaves
     # ``_dd.svc_src`` to the tracer (``tracer_service_source``).
@@ -36,7 +39,8 @@ class TracingPlugin:
         self._started = self._on_started
         self._ended = self._on_ended
         self._returned = self._on_returned
-        self._component = ""
+        # span_attributes() with each ``_dd.svc_src`` value seen (a handful): built once, set in one call
+        self._attributes: Dict[Optional[str], Dict[str, Any]] = {}
 
     @property
     def event_name(self) -> str:
@@ -45,11 +49,9 @@ class TracingPlugin:
     @property
     def integration_config(self) -> Any:
         """Looked up on every use: ddtrace replaces the object whenever a module registers the name again."""
-        config = dd.registered_config(self.package)
+        config = dd.registered_configs.get(self.package)
         if config is None:  # registered when the library is patched, as ddtrace registers its own
             config = dd.integration_config(self.package, self.config_defaults)
-        if not self._component:
-            self._component = config.integration_name
         return config
 
     def register(self) -> None:
@@ -102,36 +104,71 @@ class TracingPlugin:
         """Override: the call returned but its context ends later (``Event(deferred_end=True)``)."""
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+        """The context ended: its span, if it has one, is finished (``finish_span``). Override to make the
+        span only now (e.g. a receive, whose messages are known when it returns)."""
         span = ctx.get_item(SPAN)
-        if span is None:
-            return
+        if span is not None:
+            self.finish_span(ctx, span, exc_info)
+
+    def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
+        """Override to tag what the end of the call tells, then call super(): records the error and finishes."""
         if exc_info[1] is not None:
             dd.record_error(span, *exc_info)
         span.finish()
 
     def service(self, pin: Any) -> Optional[str]:
         """Service of a span for work inside the application (e.g. a web framework's request)."""
-        return dd.int_service(pin, self.integration_config)
+        return dd.internal_service(pin, self.integration_config)
 
-    def start_span(self, ctx: dd.ExecutionContext, name: str, **options: Any) -> Optional[dd.Span]:
+    def span_attributes(self) -> Dict[str, Any]:
+        """The tags every span of this plugin starts with, from its class declarations (built once)."""
+        attributes: Dict[str, Any] = {dd.COMPONENT: self.component or self.integration_config.integration_name}
+        if self.kind:
+            attributes[dd.SPAN_KIND] = self.kind
+        if self.measured:
+            attributes[dd.MEASURED_KEY] = 1
+        return attributes
+
+    def start_span(
+        self,
+        ctx: dd.ExecutionContext,
+        name: str,
+        *,
+        resource: Optional[str] = None,
+        span_type: Any = _CLASS_TYPE,
+        service: Optional[str] = None,
+        child_of: Any = _ACTIVE,
+        inherit_service: bool = False,
+        service_source: bool = True,
+    ) -> Optional[dd.Span]:
+        """Start and activate the span of ``ctx`` (None when its pin is disabled).
+
+        ``span_type`` defaults to the class's ``type``; ``service`` to ``self.service(pin)``; ``child_of`` to
+        what is active (None: a root span); ``inherit_service``: part of its parent's work, under its service;
+        ``service_source=False``: the tracer alone names the service's source (``_dd.svc_src``).
+        """
         pin = ctx.get_item("pin")
         if pin is None or not pin.enabled():
             return None
-        config = self.integration_config
-        options.setdefault("span_type", self.type)
-        inherit = options.pop("inherit_service", False)  # a part of its parent's work, under its service
-        options_source = options.pop("service_source", True)  # False: the tracer alone names the source
-        service: Any = None if inherit else options.pop("service", None) or self.service(pin)
-        parent = options.pop("child_of") if "child_of" in options else dd.tracer.context_provider.active()
-        if self.service_at_start:
-            options["service"] = service
-        span = dd.tracer.start_span(name, child_of=parent, activate=True, **options)
-        if not self.tracer_service_source and options_source:
-            dd.set_service_and_source(span, service, config)
-        dd.set_attribute(span, dd.COMPONENT, self._component)
-        if self.kind:
-            dd.set_attribute(span, dd.SPAN_KIND, self.kind)
-        if self.measured:
-            dd.set_attribute(span, dd.MEASURED_KEY, 1)
+        service = None if inherit_service else service or self.service(pin)
+        span = dd.tracer.start_span(
+            name,
+            child_of=dd.tracer.context_provider.active() if child_of is _ACTIVE else child_of,
+            service=service if self.service_at_start else None,
+            resource=resource,
+            span_type=self.type if span_type is _CLASS_TYPE else span_type,
+            activate=True,
+        )
+        mapped = source = None
+        if service_source and not self.tracer_service_source:
+            mapped, source = dd.service_and_source(service, self.integration_config)
+        attributes = self._attributes.get(source)
+        if attributes is None:
+            attributes = self._attributes[source] = self.span_attributes()
+            if source:
+                attributes[dd.SERVICE_SOURCE] = source
+        dd.set_attributes(span, attributes)
+        if mapped is not None:
+            span.service = mapped
         ctx.set_item(SPAN, span)
         return span

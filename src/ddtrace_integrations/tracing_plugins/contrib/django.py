@@ -63,9 +63,7 @@ class DjangoDatabasePlugin(DbApiPlugin):
     operation = "execute"
     config_defaults = SETTINGS
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._component = "django-database"
+    component = "django-database"
 
     def operation_name(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> str:
         return dd.schematize_database_operation(f"{db.db_system}.query", database_provider=db.db_system)

@@ -5,6 +5,7 @@ from functools import partial
 from typing import Any
 from typing import Dict
 from typing import List
+from typing import Optional
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.consumer import ConsumerPlugin
@@ -12,6 +13,7 @@ from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
 from ddtrace_integrations.tracing_plugins.base.events import Message
 from ddtrace_integrations.tracing_plugins.base.producer import ProducerPlugin
+from ddtrace_integrations.tracing_plugins.base.producer import destination_tags
 from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
 
@@ -26,21 +28,36 @@ def kafka_settings(**extra: Any) -> Dict[str, Any]:
     }
 
 
-def kafka_tags(msg: KafkaContext) -> Dict[str, Any]:
+def kafka_tags(msg: KafkaContext, tags: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """ddtrace's Kafka tags of what the context knows (an unknown value is no tag), added to ``tags``."""
     if isinstance(msg.partition, int) and isinstance(msg.offset, int) and msg.offset >= 0:
         msg.message_id = f"{msg.destination}/{msg.partition}/{msg.offset}"  # a record's identity in Kafka
-    tags = {
-        "kafka.topic": msg.destination,
-        "messaging.kafka.bootstrap.servers": msg.bootstrap_servers,
-        "kafka.cluster_id": msg.cluster_id or None,
-        "kafka.group_id": msg.group_id,
-        "kafka.message_key": msg.key.decode("utf-8", "replace") if isinstance(msg.key, bytes) else msg.key,
-        "kafka.tombstone": None if msg.tombstone is None else str(msg.tombstone),
-        "kafka.received_message": None if msg.received is None else str(msg.received),
-        "kafka.partition": msg.partition,
-        "kafka.message_offset": msg.offset,
-    }
-    return {name: value for name, value in tags.items() if value is not None}
+    if tags is None:
+        tags = {}
+    if msg.destination is not None:
+        tags["kafka.topic"] = msg.destination
+    if msg.bootstrap_servers is not None:
+        tags["messaging.kafka.bootstrap.servers"] = msg.bootstrap_servers
+    if msg.cluster_id:
+        tags["kafka.cluster_id"] = msg.cluster_id
+    if msg.group_id is not None:
+        tags["kafka.group_id"] = msg.group_id
+    if msg.key is not None:
+        tags["kafka.message_key"] = msg.key.decode("utf-8", "replace") if isinstance(msg.key, bytes) else msg.key
+    if msg.tombstone is not None:
+        tags["kafka.tombstone"] = str(msg.tombstone)
+    if msg.received is not None:
+        tags["kafka.received_message"] = str(msg.received)
+    if msg.partition is not None:
+        tags["kafka.partition"] = msg.partition
+    if msg.offset is not None:
+        tags["kafka.message_offset"] = msg.offset
+    return tags
+
+
+def kafka_attributes(plugin: Any, msg: Any) -> Dict[str, Any]:
+    """Where a Kafka message goes or came from, and ddtrace's Kafka tags."""
+    return kafka_tags(msg, destination_tags(msg))
 
 
 def kafka_edge_tags(tags: List[str], msg: KafkaContext) -> List[str]:
@@ -66,6 +83,8 @@ class KafkaProducePlugin(ProducerPlugin):
     config_defaults = kafka_settings(trace_empty_poll_enabled=dd.env_flag("DD_KAFKA_EMPTY_POLL_ENABLED", True))
     data_streams = True
 
+    message_attributes = kafka_attributes
+
     def resource(self, msg: Any) -> None:
         return None  # ddtrace names Kafka spans' resource after the operation
 
@@ -73,10 +92,9 @@ class KafkaProducePlugin(ProducerPlugin):
         return kafka_edge_tags(super().edge_tags(msg, message), msg)
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
-        msg: KafkaContext = ctx.get_item("messaging_context")
-        msg.tags = {**kafka_tags(msg), **msg.tags}
         super().on_start(ctx)
-        if ctx.get_item(SPAN) is not None and dd.data_streams() is not None:
+        if dd.data_streams() is not None and ctx.get_item(SPAN) is not None:
+            msg: KafkaContext = ctx.get_item("messaging_context")
             msg.on_acknowledged = partial(self.acknowledged, msg)
 
     def acknowledged(self, msg: KafkaContext) -> None:
@@ -85,11 +103,11 @@ class KafkaProducePlugin(ProducerPlugin):
         if processor is not None and isinstance(msg.offset, int):
             processor.track_kafka_produce(msg.destination, msg.partition, msg.offset, time.time(), msg.cluster_id or "")
 
-    def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
-        span, msg = ctx.get_item(SPAN), ctx.get_item("messaging_context")
-        if span is not None and msg.offset is not None:  # what the broker's acknowledgement told
-            span.set_tags(kafka_tags(msg))
-        super().on_finish(ctx, exc_info)
+    def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
+        msg: KafkaContext = ctx.get_item("messaging_context")
+        if msg.offset is not None:  # what the broker's acknowledgement told
+            dd.set_attributes(span, kafka_tags(msg))
+        super().finish_span(ctx, span, exc_info)
 
 
 class KafkaConsumePlugin(ConsumerPlugin):
@@ -98,6 +116,7 @@ class KafkaConsumePlugin(ConsumerPlugin):
     config_defaults = KafkaProducePlugin.config_defaults
     data_streams = True
     resource = KafkaProducePlugin.resource
+    message_attributes = kafka_attributes
 
     def edge_tags(self, msg: Any, message: Message) -> List[str]:
         return kafka_edge_tags(super().edge_tags(msg, message), msg)
@@ -106,7 +125,6 @@ class KafkaConsumePlugin(ConsumerPlugin):
         msg: KafkaContext = ctx.get_item("messaging_context")
         if msg.received is False and not self.integration_config.get("trace_empty_poll_enabled", True):
             return
-        msg.tags = {**kafka_tags(msg), **msg.tags}
         super().on_finish(ctx, exc_info)
         if msg.auto_commit:  # what is read counts as committed, as ddtrace's DSM reports it
             track_commits(msg, next_offset=1)
