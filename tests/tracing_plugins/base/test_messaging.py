@@ -99,6 +99,25 @@ def test_a_send_acknowledged_later_ends_then_and_is_not_left_active(fake, spans)
     assert producer.get_metric("messaging.kafka.partition") == 0
 
 
+def test_a_send_acknowledged_later_leaves_what_was_active_before_it(fake, spans):
+    """Whatever was active when the send started is active again once it returned: a remote context, or
+    nothing at all."""
+    from ddtrace.trace import Context
+
+    remote = Context(trace_id=12345, span_id=678, is_remote=True)
+    tracer.context_provider.activate(remote)
+    try:
+        delivery = fake.Broker().send_later("orders", b"x")
+        assert tracer.context_provider.active() is remote
+    finally:
+        tracer.context_provider.activate(None)
+    delivery.settle()
+    assert spans.one("fakemq.produce").parent_id == 678
+    delivery = fake.Broker().send_later("orders", b"y")
+    assert tracer.context_provider.active() is None
+    delivery.settle()
+
+
 def test_a_send_acknowledged_later_ends_with_its_failure(fake, spans):
     fake.Broker().send_later("orders", b"x").settle(TimeoutError("no answer"))
     assert_span(spans.one("fakemq.produce"), error=1, meta={"error.type": "builtins.TimeoutError"})

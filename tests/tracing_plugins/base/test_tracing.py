@@ -36,6 +36,68 @@ def test_service_override_from_integration_config(fake, spans):
     assert_span(spans.one("fakedb.query"), service="inventory-db", absent=["_dd.svc_src"])
 
 
+def test_service_and_source_follow_settings_changed_at_runtime(fake, spans, monkeypatch):
+    """The service and ``_dd.svc_src`` of a span are worked out once per set of settings: every setting they come
+    from, changed after spans were made, reaches the next span."""
+    import ddtrace
+
+    from ddtrace_integrations._ddtrace import Pin
+
+    conn = fake.Connection()
+
+    def service_and_source():
+        conn.execute("select 1")
+        span = spans.named("fakedb.query")[-1]
+        return span.service, span.get_tag("_dd.svc_src")
+
+    assert service_and_source() == ("fakedb", "fakelib")
+    monkeypatch.setitem(ddtrace.config.fakelib, "service", "inventory-db")
+    assert service_and_source() == ("inventory-db", None)
+    monkeypatch.setitem(ddtrace.config.fakelib, "service", None)
+    monkeypatch.setitem(ddtrace.config.fakelib, "_default_service", "stock")
+    assert service_and_source() == ("stock", "fakelib")
+    monkeypatch.setitem(ddtrace.config.service_mapping, "stock", "stock-primary")  # the mapping, changed in place
+    assert service_and_source() == ("stock-primary", "opt.service_mapping")
+    monkeypatch.setitem(ddtrace.config.fakelib, "split_by_domain", True)
+    monkeypatch.delitem(ddtrace.config.service_mapping, "stock")
+    assert service_and_source() == ("stock", "opt.split_by_domain")
+    original = Pin.get_from(fake)
+    Pin.override(fake, service="pinned-db")
+    try:
+        assert service_and_source() == ("pinned-db", "opt.split_by_domain")
+    finally:
+        original.onto(fake)
+    assert service_and_source() == ("stock", "opt.split_by_domain")
+
+
+def test_internal_service_follows_settings_changed_at_runtime(fake, spans, monkeypatch):
+    """A span inside the application takes the pin's service, the integration's, the application's (DD_SERVICE)
+    or the integration's default, as ddtrace's ``int_service``; read again whenever one of them changes."""
+    import ddtrace
+
+    from ddtrace_integrations._ddtrace import Pin
+
+    def service():
+        fake.render("page.html")
+        return spans.named("fakelib.render")[-1].service
+
+    monkeypatch.setitem(ddtrace.config.fakelib, "_default_service", "fake-frontend")
+    assert service() == "fake-frontend"
+    monkeypatch.setattr(ddtrace.config, "service", "storefront")
+    assert service() == "storefront"
+    monkeypatch.setitem(ddtrace.config.fakelib, "service_name", "renderer")
+    assert service() == "renderer"
+    monkeypatch.setitem(ddtrace.config.fakelib, "service", "templates")
+    assert service() == "templates"
+    original = Pin.get_from(fake)
+    Pin.override(fake, service="pinned")
+    try:
+        assert service() == "pinned"
+    finally:
+        original.onto(fake)
+    assert service() == "templates"
+
+
 def test_exception_passes_through_unchanged_and_is_tagged(fake, spans):
     with pytest.raises(fake.FakeError) as raised:
         fake.Connection().execute("fail please")

@@ -37,8 +37,9 @@ class OutboundPlugin(TracingPlugin):
     def service(self, pin: Any) -> Optional[str]:
         """ddtrace's precedence for external services (pin, DD_<LIB>_SERVICE, default), read as plain dict
         lookups: IntegrationConfig attribute access costs microseconds per span."""
-        if pin is not None and pin.service:
-            return pin.service
+        service = pin.service if pin is not None else None
+        if service:
+            return service
         config = self.integration_config
         service = config.get("service")
         if service is None:

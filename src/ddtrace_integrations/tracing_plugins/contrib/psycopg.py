@@ -30,6 +30,8 @@ class PsycopgPlugin(DbApiPlugin):
 
 def _sql_module(query: Any) -> Any:
     """psycopg's or psycopg2's ``sql`` module when ``query`` is one of its Composables."""
+    if isinstance(query, (str, bytes)):  # most queries: no module lookup, no failed attribute lookup
+        return None
     sql = sys.modules.get(type(query).__module__)
     composable = getattr(sql, "Composable", None)
     return sql if composable is not None and isinstance(query, composable) else None
