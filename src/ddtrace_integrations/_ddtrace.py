@@ -107,7 +107,7 @@ def new_context(identifier: str, data: Dict[str, Any], dispatch_end_event: bool 
 def module_pin(module: ModuleType) -> Optional[Pin]:
     """``Pin.get_from(module)`` for the module a publisher pinned, read from the module's namespace: get_from
     first asks for ``__getddpin__``, a miss that costs a formatted AttributeError on every traced call."""
-    namespace = vars(module)
+    namespace = module.__dict__
     pin = namespace.get(PIN_ATTR)
     if pin is not None and pin._target == id(module) and "__getddpin__" not in namespace:
         return pin
@@ -136,10 +136,20 @@ def registered_config(name: str) -> Any:
     return config._integration_configs.get(name)
 
 
+# ``setting(int_config, key, default=None)``: one entry of an IntegrationConfig, read as the dict it is. Its own
+# ``get`` is found through a class with ``__getattr__`` (AttrDict), which doubles the cost of every read.
+setting = dict.get
+
+
 def integration_setting(name: str, key: str) -> Any:
     """One setting of ``ddtrace.config.<name>`` read as a dict entry (attribute access is slow), None if absent."""
     integration = config._integration_configs.get(name)
-    return None if integration is None else integration.get(key)
+    return None if integration is None else setting(integration, key)
+
+
+def pin_service(pin: Pin) -> Optional[str]:
+    """``pin.service`` without the property: read on every span."""
+    return pin._config.get("service_name")
 
 
 def http_client_settings(name: str) -> Dict[str, Any]:
@@ -454,14 +464,15 @@ _internal_services: Dict[Any, Optional[str]] = {}
 def internal_service(pin: Optional[Pin], int_config: Any) -> Optional[str]:
     """``int_service(pin, int_config)``, memoised on every setting it reads: it reads IntegrationConfig
     attributes, which cost microseconds, on every span of a web request."""
+    settings = config
     key = (
-        pin.service if pin is not None else None,
-        int_config.get("service"),
-        int_config.get("service_name"),
-        int_config.get("_default_service"),
-        config.service,
-        config._inferred_base_service,
-        config._is_user_provided_service,
+        pin._config.get("service_name") if pin is not None else None,
+        setting(int_config, "service"),
+        setting(int_config, "service_name"),
+        setting(int_config, "_default_service"),
+        settings.service,
+        settings._inferred_base_service,
+        settings._is_user_provided_service,
     )
     try:
         return _internal_services[key]
@@ -494,8 +505,8 @@ def service_and_source(service: Optional[str], int_config: Any) -> Tuple[Optiona
         service,
         int_config.integration_name,
         mapping.get(service),
-        int_config.get("split_by_domain", False),
-        int_config.get("_default_service"),
+        setting(int_config, "split_by_domain", False),
+        setting(int_config, "_default_service"),
         _service_state._is_user_provided_service,  # what is_user_provided_service() answers, without a call
     )
     try:

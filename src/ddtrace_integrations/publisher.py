@@ -125,13 +125,31 @@ class Event:
 
 def find_pin(instance: Any, source: Any = None) -> Optional[dd.Pin]:
     """The instance's own pin (a user's ``Pin.override``), else the pin of ``source`` (the patched module)."""
-    if getattr(instance, dd.PIN_ATTR, None) is not None or hasattr(instance, "__getddpin__"):
+    if getattr(instance, dd.PIN_ATTR, None) is not None or (
+        _may_forward_pin(type(instance)) and hasattr(instance, "__getddpin__")
+    ):
         return dd.Pin.get_from(instance)
     if type(source) is ModuleType:
         return dd.module_pin(source)
     if source is not None and (getattr(source, dd.PIN_ATTR, None) is not None or hasattr(source, "__getddpin__")):
         return dd.Pin.get_from(source)
     return None
+
+
+_forwarding: Dict[type, bool] = {}
+
+
+def _may_forward_pin(cls: type) -> bool:
+    """Whether instances of ``cls`` may answer ``__getddpin__`` (a pin holder of its own, or a proxy that forwards
+    attribute lookups, such as wrapt's): asked once per class, where asking the instance costs an attribute miss on
+    every traced call."""
+    try:
+        return _forwarding[cls]
+    except KeyError:
+        if len(_forwarding) >= 256:  # classes made on the fly must not accumulate
+            _forwarding.clear()
+        answer = _forwarding[cls] = hasattr(cls, "__getddpin__") or hasattr(cls, "__getattr__")
+        return answer
 
 
 def traced(event: Event) -> Wrapper:
@@ -251,6 +269,21 @@ def function_name(fn: Any) -> str:
     name = getattr(fn, "__name__", type(fn).__name__)
     module = getattr(fn, "__module__", None)
     return f"{module}.{name}" if module else name
+
+
+_class_names: Dict[type, str] = {}
+
+
+def class_name(cls: type) -> str:
+    """``function_name`` of a class, worked out once: asked per request of its request, response and middleware
+    classes."""
+    try:
+        return _class_names[cls]
+    except KeyError:
+        if len(_class_names) >= 256:  # classes made on the fly must not accumulate
+            _class_names.clear()
+        name = _class_names[cls] = function_name(cls)
+        return name
 
 
 def internal_event(

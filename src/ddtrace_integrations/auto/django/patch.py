@@ -32,6 +32,7 @@ from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import class_name
 from ddtrace_integrations.publisher import function_name
 from ddtrace_integrations.publisher import internal_event
 from ddtrace_integrations.publisher import is_wrapped
@@ -173,7 +174,7 @@ def _web(request: Any) -> WebContext:
         query_params=request.GET,
         peer_ip=meta.get("REMOTE_ADDR"),
         cookies=request.COOKIES,
-        tags={"django.request.class": function_name(type(request))},
+        tags={"django.request.class": class_name(type(request))},
     )
 
 
@@ -185,7 +186,7 @@ def _responded(ctx: dd.ExecutionContext, response: Any) -> None:
 
 
 def _response(web_context: WebContext, response: Any) -> WebResponseContext:
-    web_context.tags["django.response.class"] = function_name(type(response))
+    web_context.tags["django.response.class"] = class_name(type(response))
     template: Any = getattr(response, "template_name", None)
     if isinstance(template, str):
         template = [template]
@@ -269,7 +270,7 @@ async def _async_tags(wrapped: Callable, instance: Any, args: Args, kwargs: Kwar
     if exchange is None or web_context is None:
         return await wrapped(*args, **kwargs)
     try:
-        web_context.tags["django.request.class"] = function_name(type(request))
+        web_context.tags["django.request.class"] = class_name(type(request))
     except Exception:
         log.debug("the request could not be read", exc_info=True)
     response = None
@@ -329,8 +330,15 @@ def _wrap_middleware(middleware: Any, path: str, django: ModuleType) -> None:
 
 
 def _hook(hook: str, ignored: Tuple[type, ...]) -> Callable[[Any, Args, Kwargs], Dict[str, Any]]:
+    resources: Dict[type, str] = {}  # by middleware class (a handful)
+
     def build(instance: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-        resource = f"{function_name(type(instance))}.{hook}"
+        cls = type(instance)
+        resource = resources.get(cls)
+        if resource is None:
+            if len(resources) >= 64:
+                resources.clear()
+            resource = resources[cls] = f"{class_name(cls)}.{hook}"
         return {"internal_context": InternalContext("django.middleware", resource, ignored=ignored)}
 
     return build

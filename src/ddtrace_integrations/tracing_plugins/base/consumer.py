@@ -69,7 +69,7 @@ class ConsumerPlugin(InboundPlugin):
         msg: MessagingContext = ctx.get_item("messaging_context")
         carriers = [message.carrier() for message in msg.messages]
         remotes = [r for r in (self.extract(c) for c in carriers if c) if r is not None]
-        if len(remotes) == 1 and not msg.batch and self.integration_config.get(self.as_child_setting):
+        if len(remotes) == 1 and not msg.batch and dd.setting(self.integration_config, self.as_child_setting):
             parent = remotes.pop(0)
         else:
             parent = None if self.own_trace else dd.tracer.context_provider.active()

@@ -147,7 +147,7 @@ class DatabaseConnectPlugin(DatabasePlugin):
     operation = "connect"
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
-        if self.integration_config.get("trace_connect"):
+        if dd.setting(self.integration_config, "trace_connect"):
             super().on_start(ctx)
 
     def operation_name(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> str:

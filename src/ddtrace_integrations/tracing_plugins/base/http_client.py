@@ -31,7 +31,11 @@ class HTTPClientPlugin(ClientPlugin):
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         http: HTTPClientContext = ctx.get_item("http_context")
         span = self.start_span(ctx, self.span_name, service=self.domain_service(http))
-        if span is not None and http.inject_headers is not None and self.integration_config.get("distributed_tracing"):
+        if (
+            span is not None
+            and http.inject_headers is not None
+            and dd.setting(self.integration_config, "distributed_tracing")
+        ):
             headers: Dict[str, str] = {}
             dd.HTTPPropagator.inject(span.context, headers)
             http.inject_headers(headers)
@@ -59,7 +63,7 @@ class HTTPClientPlugin(ClientPlugin):
         super().finish_span(ctx, span, exc_info)
 
     def domain_service(self, http: HTTPClientContext) -> Optional[str]:
-        if not self.integration_config.get("split_by_domain") or not http.target_host:
+        if not dd.setting(self.integration_config, "split_by_domain") or not http.target_host:
             return None
         if self.split_with_port and http.target_port:
             return f"{http.target_host}:{http.target_port}"

@@ -18,8 +18,9 @@ class InboundPlugin(TracingPlugin):
     def distributed_tracing_enabled(self) -> bool:
         config = self.integration_config
         for key in ("distributed_tracing_enabled", "distributed_tracing"):
-            if config.get(key) is not None:
-                return bool(config.get(key))
+            value = dd.setting(config, key)
+            if value is not None:
+                return bool(value)
         return True
 
     def extract(self, headers: Optional[Mapping[str, str]]) -> Optional[Any]:

@@ -37,14 +37,14 @@ class OutboundPlugin(TracingPlugin):
     def service(self, pin: Any) -> Optional[str]:
         """ddtrace's precedence for external services (pin, DD_<LIB>_SERVICE, default), read as plain dict
         lookups: IntegrationConfig attribute access costs microseconds per span."""
-        service = pin.service if pin is not None else None
+        service = dd.pin_service(pin) if pin is not None else None
         if service:
             return service
         config = self.integration_config
-        service = config.get("service")
+        service = dd.setting(config, "service")
         if service is None:
-            service = config.get("service_name")
-        return config.get("_default_service") if service is None else service
+            service = dd.setting(config, "service_name")
+        return dd.setting(config, "_default_service") if service is None else service
 
     def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
         self.set_peer_service(span)

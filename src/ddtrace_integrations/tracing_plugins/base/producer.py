@@ -77,7 +77,7 @@ class ProducerPlugin(OutboundPlugin):
         return ["direction:out", f"topic:{message.destination}", f"type:{msg.messaging_system}"]
 
     def propagation_enabled(self) -> bool:
-        return bool(self.integration_config.get("distributed_tracing_enabled", True))
+        return bool(dd.setting(self.integration_config, "distributed_tracing_enabled", True))
 
     def on_return(self, ctx: dd.ExecutionContext) -> None:
         """The send returned before the broker answered: what runs next is not part of this span."""

@@ -15,6 +15,7 @@ log = dd.get_logger(__name__)
 SPAN = "span"
 _CLASS_TYPE: Any = object()  # start_span's defaults: the class's span type, the active span as parent
 _ACTIVE: Any = object()
+_tracer = dd.tracer  # one object for the life of the process (its context provider may be reconfigured)
 
 
 class TracingPlugin:
@@ -151,13 +152,13 @@ class TracingPlugin:
         if pin is None or not pin.enabled():
             return None
         service = None if inherit_service else service or self.service(pin)
-        span = dd.tracer.start_span(
+        span = _tracer.start_span(  # positional: the keyword form costs more per span
             name,
-            child_of=dd.tracer.context_provider.active() if child_of is _ACTIVE else child_of,
-            service=service if self.service_at_start else None,
-            resource=resource,
-            span_type=self.type if span_type is _CLASS_TYPE else span_type,
-            activate=True,
+            _tracer.context_provider.active() if child_of is _ACTIVE else child_of,
+            service if self.service_at_start else None,
+            resource,
+            self.type if span_type is _CLASS_TYPE else span_type,
+            True,  # activate
         )
         mapped = source = None
         if service_source and not self.tracer_service_source:

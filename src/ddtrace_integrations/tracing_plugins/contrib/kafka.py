@@ -123,7 +123,7 @@ class KafkaConsumePlugin(ConsumerPlugin):
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         msg: KafkaContext = ctx.get_item("messaging_context")
-        if msg.received is False and not self.integration_config.get("trace_empty_poll_enabled", True):
+        if msg.received is False and not dd.setting(self.integration_config, "trace_empty_poll_enabled", True):
             return
         super().on_finish(ctx, exc_info)
         if msg.auto_commit:  # what is read counts as committed, as ddtrace's DSM reports it
