@@ -149,3 +149,20 @@ def test_disabled_tracer_skips_the_span(fake, spans):
     finally:
         tracer.enabled = True
     assert spans.named("fakedb.query") == []
+
+
+def test_a_plugin_switched_off_still_ends_the_spans_it_opened(fake, spans):
+    """Spans a plugin opened before it was switched off (at runtime, or by a failure in another call) end with
+    their calls: an open span would hold back its whole trace."""
+    from fakes.fakelib_plugins import FakeSendPlugin
+
+    first, second = fake.Broker().send_later("orders", b"x"), fake.Broker().send_later("orders", b"y")
+    tracing_plugins.unregister(FakeSendPlugin)
+    first.settle()
+    second.settle(TimeoutError("no answer"))
+    assert [s.error for s in spans.named("fakemq.produce")] == [0, 0]  # ended, not described any further
+    fake.Broker().send_later("orders", b"z").settle()  # while off: no span at all
+    assert len(spans.named("fakemq.produce")) == 2
+    tracing_plugins.register(FakeSendPlugin)
+    fake.Broker().send_later("orders", b"again").settle()
+    assert len(spans.named("fakemq.produce")) == 3

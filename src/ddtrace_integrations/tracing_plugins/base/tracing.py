@@ -62,8 +62,10 @@ class TracingPlugin:
         self.enabled = True
 
     def unregister(self) -> None:
+        """No new spans; the calls already running end the spans they opened (replacing ``_ended``, by name):
+        an open span would hold back its whole trace. Nothing is started while off, so this then costs nothing."""
         dd.core.reset_listeners(f"context.started.{self.event_name}", self._started)
-        dd.core.reset_listeners(f"context.ended.{self.event_name}", self._ended)
+        dd.core.on(f"context.ended.{self.event_name}", self._ended_while_off, self._listener_name)
         dd.core.reset_listeners(f"context.returned.{self.event_name}", self._returned)
         self.enabled = False
 
@@ -89,13 +91,24 @@ class TracingPlugin:
         except Exception:
             self._fault(ctx)
 
+    def _ended_while_off(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+        try:
+            self.end_spans(ctx)
+        except Exception:
+            log.debug("%s: a span could not be ended", type(self).__name__, exc_info=True)
+
     def _fault(self, ctx: dd.ExecutionContext) -> None:
         """A plugin bug must never reach the application: log it once and switch this plugin off."""
         log.error("ddtrace-integrations plugin %s failed and is now disabled", type(self).__name__, exc_info=True)
         self.unregister()
+        self.end_spans(ctx)
+
+    def end_spans(self, ctx: dd.ExecutionContext) -> None:
+        """Finish what ``ctx``'s spans are (a no-op for those already finished), without describing them further:
+        after a failure, or for a call that ends once this plugin is off. Override when a plugin opens more."""
         span = ctx.get_item(SPAN)
         if span is not None:
-            span.finish()  # a no-op when the span already finished
+            span.finish()
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         """Override: create the span (``start_span``) from the context's typed data."""
