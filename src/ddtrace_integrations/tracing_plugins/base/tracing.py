@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from typing import ClassVar
 from typing import Dict
@@ -11,6 +12,9 @@ from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 
 log = dd.get_logger(__name__)
+# A plugin fails once, then it is off: its line must not be rate-limited away. ddtrace's loggers (dd.get_logger)
+# keep one record per call site a minute, which hid every failure but the first of any plugin.
+fault_log = logging.getLogger(f"{__name__}.faults")
 
 SPAN = "span"
 _CLASS_TYPE: Any = object()  # start_span's defaults: the class's span type, the active span as parent
@@ -99,7 +103,7 @@ class TracingPlugin:
 
     def _fault(self, ctx: dd.ExecutionContext) -> None:
         """A plugin bug must never reach the application: log it once and switch this plugin off."""
-        log.error("ddtrace-integrations plugin %s failed and is now disabled", type(self).__name__, exc_info=True)
+        fault_log.error("ddtrace-integrations plugin %s failed and is now disabled", type(self).__name__, exc_info=True)
         self.unregister()
         self.end_spans(ctx)
 
