@@ -29,7 +29,7 @@ PLUGIN_HOOKS = ("on_start", "on_return", "on_finish")
 DB = ("on_start", "on_finish", "build", "rewrite", "done")  # and the HTTP clients, and confluent-kafka
 PRODUCER = ("on_start", "on_return", "on_finish", "build", "rewrite", "done")
 
-# integration -> (workload, needs a port, own directory on PYTHONPATH, the hooks it has)
+# integration[-variant] -> (workload, needs a port, own directory on PYTHONPATH, the hooks it has)
 INTEGRATIONS: Dict[str, Tuple[str, bool, bool, Tuple[str, ...]]] = {
     "asyncpg": ("asyncpg/workload.py", False, False, ("on_start", "on_finish", "build", "rewrite", "done")),
     "psycopg": ("psycopg/workload.py", False, False, DB),
@@ -40,6 +40,7 @@ INTEGRATIONS: Dict[str, Tuple[str, bool, bool, Tuple[str, ...]]] = {
     "aiohttp": ("aiohttp/workload.py", True, False, DB),
     "flask": ("flask/workload.py", True, True, ("on_start", "on_finish", "build")),
     "django": ("django/workload.py", True, True, ("on_start", "on_finish", "build", "done")),
+    "django-asgi": ("django/workload.py", True, True, ("on_start", "on_finish", "build")),  # under uvicorn
     "kafka": ("kafka/workload.py", False, False, DB),
     "aiokafka": ("aiokafka/workload.py", False, False, PRODUCER),
     "kafka_python": ("kafka/kafka_python_workload.py", False, False, PRODUCER),
@@ -51,6 +52,9 @@ NEVER_CALLED = {
     # KafkaProducePlugin (ProducerPlugin) defines on_return, heard only for sends whose span ends later:
     # confluent-kafka's produce span ends when produce returns (the acknowledgement arrives after it)
     ("kafka", "on_return"),
+    # the django.request event with a done hook wraps BaseHandler.get_response, the WSGI handler's entry; under
+    # ASGI the request event is web.AsgiEvents' own, which has none
+    ("django-asgi", "done"),
 }
 # What publisher.Event logs (debug) when a hook fails.
 GUARDS = {
@@ -73,15 +77,19 @@ def _env(integration: str) -> Dict[str, str]:
         env["DDI_HTTP_PORT"] = str(free_port())
     if own_path:
         env["PYTHONPATH"] = str(HERE / Path(workload).parent)
+    if integration == "django-asgi":
+        env["DDI_DJANGO_SERVER"] = "asgi"
     return env
 
 
 def untraced(integration: str) -> str:
     """What the workload prints without any integration (one run per workload, shared)."""
-    workload = INTEGRATIONS[integration][0]
-    if workload not in _baselines:
-        _, _baselines[workload], _ = _run_with_agent([bin_path("python"), str(HERE / workload)], _env(integration))
-    return _baselines[workload]
+    env = _env(integration)
+    key = INTEGRATIONS[integration][0] + env.get("DDI_DJANGO_SERVER", "")
+    if key not in _baselines:
+        workload = str(HERE / INTEGRATIONS[integration][0])
+        _, _baselines[key], _ = _run_with_agent([bin_path("python"), workload], env)
+    return _baselines[key]
 
 
 def _application(out: str) -> str:
@@ -90,7 +98,11 @@ def _application(out: str) -> str:
 
 def with_fault(integration: str, hook: str, tmp_path: Path) -> Tuple[List[Any], str, Dict[str, Any]]:
     report = tmp_path / "report.json"
-    env = {**_env(integration), "DDI_TEST_FAULT": f"{integration}:{hook}", "DDI_TEST_FAULT_REPORT": str(report)}
+    env = {
+        **_env(integration),
+        "DDI_TEST_FAULT": f"{integration.split('-')[0]}:{hook}",
+        "DDI_TEST_FAULT_REPORT": str(report),
+    }
     argv = [
         bin_path("ddtrace-integrations"),
         "run",
