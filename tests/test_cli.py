@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 import textwrap
+from typing import List
 
+from helpers import PG_DSN
 from helpers import SPAN_COUNTER
 from helpers import bin_path
 from helpers import run_python
@@ -135,3 +137,59 @@ def test_pre_forked_workers_still_trace():
     out = run_python(code, prefix=RUN)
     assert "owner ddtrace_integrations.publisher" in out
     assert "child spans 1" in out
+
+
+PSYCOPG = f"""
+import psycopg
+with psycopg.connect({PG_DSN!r}) as conn:
+    print("psycopg says", conn.execute("SELECT 1").fetchone(), conn.execute("SELECT 2").fetchone())
+"""
+
+
+def _run_app(code: str, pythonpath: str = "") -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DD_")}
+    env.update(DD_TRACE_AGENT_URL="http://127.0.0.1:9")  # ddtrace's log rate limit left on
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    proc = subprocess.run([*RUN, sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def _error_lines(stderr: str) -> List[str]:
+    return [line for line in stderr.splitlines() if line.startswith("ddtrace-integrations")]
+
+
+def test_a_plugin_module_that_fails_to_import_leaves_its_library_untraced_and_the_rest_traced(tmp_path):
+    """A third-party integration replacing the built-in asyncpg one, whose plugin module cannot be imported."""
+    dist = tmp_path / "acme_tracing-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-tracing\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[ddtrace_integrations.plugins]\nasyncpg = acme_tracing:INTEGRATION\n")
+    (tmp_path / "acme_tracing.py").write_text(
+        "from ddtrace_integrations import Integration\n"
+        "INTEGRATION = Integration('asyncpg', ('asyncpg',), 'ddtrace_integrations.auto.asyncpg.patch',"
+        " 'acme_broken_plugins', 'asyncpg')\n"
+    )
+    (tmp_path / "acme_broken_plugins.py").write_text("raise ImportError('broken on purpose')\n")
+    code = SPAN_COUNTER + QUERY + OWNER + PSYCOPG + "print('pg spans', spans_named('postgres.query'))"
+    proc = _run_app(code, str(tmp_path))
+    assert "owner None" in proc.stdout  # asyncpg ran, untraced
+    assert "psycopg says (1,) (2,)" in proc.stdout
+    assert "pg spans 2" in proc.stdout  # psycopg's two queries, and none of asyncpg's
+    assert _error_lines(proc.stderr) == ["ddtrace-integrations: patching asyncpg failed; it is not traced"]
+
+
+def test_a_setting_of_the_wrong_type_switches_its_plugins_off_with_one_log_line_each():
+    """A service that is not a name: each psycopg plugin that reads it (queries, then the commit as the connection
+    closes) fails on it, says so once and stops; psycopg's results are the application's, and asyncpg is still
+    traced."""
+    code = SPAN_COUNTER + "import ddtrace\nddtrace.config.psycopg['service'] = ['not', 'a', 'name']\n" + PSYCOPG
+    code += QUERY + "print('pg spans', spans_named('postgres.query'))"
+    proc = _run_app(code)
+    assert "psycopg says (1,) (2,)" in proc.stdout
+    assert "pg spans 1" in proc.stdout  # asyncpg's query
+    assert _error_lines(proc.stderr) == [
+        f"ddtrace-integrations plugin {name} failed and is now disabled"
+        for name in ("PsycopgPlugin", "PsycopgConnectionPlugin")
+    ]

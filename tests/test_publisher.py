@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fakes.fakelib_plugins import FakeQueryPlugin
 from fakes.fakelib_plugins import FakeRowsPlugin
+from helpers import assert_span
 from helpers import disabled_path_calls
 
 from ddtrace_integrations import _ddtrace as dd
@@ -93,3 +94,16 @@ def test_parameters_read_a_call_by_name_and_replace_into_copies():
     replaced_args, replaced_kwargs = send.replace(args, kwargs, "headers", [])
     assert (replaced_args, replaced_kwargs) == (args, {"headers": []})
     assert kwargs == {"headers": [("a", b"1")]}  # the caller's dict is untouched
+
+
+def test_a_failing_done_on_a_call_that_ends_later_ends_its_context_at_once(fake, spans, monkeypatch):
+    """``done`` is where a deferred call arranges its end (e.g. the acknowledgement callback): when it fails the
+    context ends as the call returns, so that no span is left open."""
+
+    def broken(self, callback):
+        raise RuntimeError("publisher bug")
+
+    monkeypatch.setattr(fake.Delivery, "on_done", broken)
+    delivery = fake.Broker().send_later("orders", b"x")
+    assert isinstance(delivery, fake.Delivery)
+    assert_span(spans.one("fakemq.produce"), error=0)

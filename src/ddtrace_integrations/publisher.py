@@ -119,6 +119,8 @@ class Event:
                 self.done(ctx, None if result is _NO_RESULT else result)
             except Exception:
                 log.debug("%s: result not recorded", self.name, exc_info=True)
+                if self.deferred_end and result is not _NO_RESULT:  # done arranges the end: end it now instead
+                    ctx.dispatch_ended_event()
         if self.deferred_end and result is not _NO_RESULT and dd.core.has_listeners(self.returned):
             dd.core.dispatch(self.returned, (ctx,))
 

@@ -1,8 +1,17 @@
 """Shared by the parity workloads: each step runs in its own root span, so two runs' traces line up."""
 
+import os
 import time
 
 from ddtrace.trace import tracer
+
+# The fault-injection tests (tests/contrib/test_faults.py) compare the application's own exceptions by type and
+# message; the parity tests compare types only (a message may echo a run's DBM comment).
+MESSAGES = os.environ.get("DDI_WORKLOAD_MESSAGES") == "1"
+
+
+def failed(name, e):
+    print(f"{name}: {type(e).__name__}" + (f": {e}" if MESSAGES else ""))
 
 
 def run(steps):
@@ -11,7 +20,7 @@ def run(steps):
             try:
                 fn()
             except Exception as e:
-                print(f"{name}: {type(e).__name__}")
+                failed(name, e)
 
 
 async def run_async(steps):
@@ -20,7 +29,7 @@ async def run_async(steps):
             try:
                 await fn()
             except Exception as e:
-                print(f"{name}: {type(e).__name__}")
+                failed(name, e)
 
 
 def through_gateway(path, resource_path):

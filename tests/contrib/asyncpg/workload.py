@@ -7,17 +7,9 @@ import asyncio
 import os
 
 import asyncpg
-from ddtrace.trace import tracer
+import steps
 
 DSN = os.environ.get("DDI_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-async def step(name, coro_fn):
-    with tracer.trace("workload.step", resource=name):
-        try:
-            await coro_fn()
-        except Exception as e:
-            print(f"{name}: {type(e).__name__}")
 
 
 async def main():
@@ -47,18 +39,18 @@ async def main():
     async def failed_connect():
         await asyncpg.connect("postgresql://postgres@127.0.0.1:1/test", timeout=2)
 
-    for name, fn in [
-        ("simple", simple),
-        ("prepared", prepared),
-        ("fetchval", fetchval),
-        ("many", many),
-        ("cursor", cursor),
-        ("syntax_error", syntax_error),
-        ("failed_connect", failed_connect),
-    ]:
-        await step(name, fn)
+    await steps.run_async(
+        [
+            ("simple", simple),
+            ("prepared", prepared),
+            ("fetchval", fetchval),
+            ("many", many),
+            ("cursor", cursor),
+            ("syntax_error", syntax_error),
+            ("failed_connect", failed_connect),
+        ]
+    )
     await conn.close()
 
 
 asyncio.run(main())
-tracer.flush()

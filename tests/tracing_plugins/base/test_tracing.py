@@ -149,3 +149,39 @@ def test_disabled_tracer_skips_the_span(fake, spans):
     finally:
         tracer.enabled = True
     assert spans.named("fakedb.query") == []
+
+
+def test_a_plugin_switched_off_still_ends_the_spans_it_opened(fake, spans):
+    """Spans a plugin opened before it was switched off (at runtime, or by a failure in another call) end with
+    their calls: an open span would hold back its whole trace."""
+    from fakes.fakelib_plugins import FakeSendPlugin
+
+    first, second = fake.Broker().send_later("orders", b"x"), fake.Broker().send_later("orders", b"y")
+    tracing_plugins.unregister(FakeSendPlugin)
+    first.settle()
+    second.settle(TimeoutError("no answer"))
+    assert [s.error for s in spans.named("fakemq.produce")] == [0, 0]  # ended, not described any further
+    fake.Broker().send_later("orders", b"z").settle()  # while off: no span at all
+    assert len(spans.named("fakemq.produce")) == 2
+    tracing_plugins.register(FakeSendPlugin)
+    fake.Broker().send_later("orders", b"again").settle()
+    assert len(spans.named("fakemq.produce")) == 3
+
+
+def test_every_failing_plugin_logs_its_failure_however_close_together(fake, spans, monkeypatch, caplog):
+    """ddtrace's loggers keep one record per call site a minute: two plugins failing together each still say so."""
+    from fakes.fakelib_plugins import FakeSendPlugin
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("plugin bug")
+
+    monkeypatch.setattr(DatabasePlugin, "set_database_tags", broken)
+    monkeypatch.setattr(FakeSendPlugin, "on_start", broken)
+    with caplog.at_level(logging.ERROR, logger="ddtrace_integrations"):
+        assert fake.Connection().execute("select 1") == 3
+        assert fake.Broker().send("orders", b"x") == 0
+    failed = [r.getMessage() for r in caplog.records if r.getMessage().endswith("failed and is now disabled")]
+    assert failed == [
+        f"ddtrace-integrations plugin {name} failed and is now disabled"
+        for name in ("FakeQueryPlugin", "FakeSendPlugin")
+    ]

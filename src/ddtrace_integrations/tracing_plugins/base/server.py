@@ -54,8 +54,8 @@ class ServerPlugin(InboundPlugin):
         if proxy is not None:
             dd.finish_inferred_proxy_span(proxy, ctx.get_item(SPAN))
 
-    def _fault(self, ctx: dd.ExecutionContext) -> None:
-        super()._fault(ctx)
+    def end_spans(self, ctx: dd.ExecutionContext) -> None:
+        super().end_spans(ctx)
         proxy = ctx.get_item(PROXY_SPAN)
         if proxy is not None:
             proxy.finish()  # after the request span, as always

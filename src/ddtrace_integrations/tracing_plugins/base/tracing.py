@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from typing import ClassVar
 from typing import Dict
@@ -11,6 +12,9 @@ from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 
 log = dd.get_logger(__name__)
+# A plugin fails once, then it is off: its line must not be rate-limited away. ddtrace's loggers (dd.get_logger)
+# keep one record per call site a minute, which hid every failure but the first of any plugin.
+fault_log = logging.getLogger(f"{__name__}.faults")
 
 SPAN = "span"
 _CLASS_TYPE: Any = object()  # start_span's defaults: the class's span type, the active span as parent
@@ -63,8 +67,10 @@ class TracingPlugin:
         self.enabled = True
 
     def unregister(self) -> None:
+        """No new spans; the calls already running end the spans they opened (replacing ``_ended``, by name):
+        an open span would hold back its whole trace. Nothing is started while off, so this then costs nothing."""
         dd.core.reset_listeners(f"context.started.{self.event_name}", self._started)
-        dd.core.reset_listeners(f"context.ended.{self.event_name}", self._ended)
+        dd.core.on(f"context.ended.{self.event_name}", self._ended_while_off, self._listener_name)
         dd.core.reset_listeners(f"context.returned.{self.event_name}", self._returned)
         self.enabled = False
 
@@ -90,13 +96,24 @@ class TracingPlugin:
         except Exception:
             self._fault(ctx)
 
+    def _ended_while_off(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
+        try:
+            self.end_spans(ctx)
+        except Exception:
+            log.debug("%s: a span could not be ended", type(self).__name__, exc_info=True)
+
     def _fault(self, ctx: dd.ExecutionContext) -> None:
         """A plugin bug must never reach the application: log it once and switch this plugin off."""
-        log.error("ddtrace-integrations plugin %s failed and is now disabled", type(self).__name__, exc_info=True)
+        fault_log.error("ddtrace-integrations plugin %s failed and is now disabled", type(self).__name__, exc_info=True)
         self.unregister()
+        self.end_spans(ctx)
+
+    def end_spans(self, ctx: dd.ExecutionContext) -> None:
+        """Finish what ``ctx``'s spans are (a no-op for those already finished), without describing them further:
+        after a failure, or for a call that ends once this plugin is off. Override when a plugin opens more."""
         span = ctx.get_item(SPAN)
         if span is not None:
-            span.finish()  # a no-op when the span already finished
+            span.finish()
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         """Override: create the span (``start_span``) from the context's typed data."""
