@@ -567,3 +567,29 @@ class AsyncConnectionPool:
             return await call(conn)
         finally:
             self.idle.put_nowait(conn)
+
+
+def wait_for_spans(recorder: SpanRecorder, name: str, count: int, timeout: float = 60) -> List[Span]:
+    """The ``name`` spans once ``count`` of them were recorded (a server's spans end in its own threads, after
+    the client has its response)."""
+    deadline = time.monotonic() + timeout
+    while len(recorder.named(name)) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    found = recorder.named(name)
+    assert len(found) == count, f"{len(found)} {name} spans of {count}"
+    return found
+
+
+def http_get(url: str) -> Tuple[int, bytes]:
+    """An untraced GET (http.client is never patched)."""
+    import http.client
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        conn.request("GET", parts.path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
