@@ -463,7 +463,9 @@ def assert_task_traces(
     by_mark: Dict[str, List[Span]] = {}
     for trace_id, trace in traces_of(spans).items():
         roots = [s for s in trace if s.parent_id is None]
-        assert [s.name for s in roots] == [TASK_ROOT], f"trace {trace_id}: roots {[(s.name, s.resource) for s in roots]}"
+        assert [s.name for s in roots] == [TASK_ROOT], (
+            f"trace {trace_id}: roots {[(s.name, s.resource) for s in roots]}"
+        )
         own = roots[0].get_tag("task")
         assert own not in by_mark, f"two traces for {own}"
         by_mark[own] = trace

@@ -43,6 +43,7 @@ async def test_10000_tasks_each_trace_their_own_request(patched, spans, echo):
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=50)) as session:
         results = await asyncio.gather(*(task(session, i) for i in range(TASKS)))
     assert results == [f"/{marker(i)}" for i in range(TASKS)]
+
     def expected(own: str) -> list:
         meta = {"http.url": f"{echo}/{own}", "http.status_code": "200", "component": "aiohttp_client"}
         # the connector hands out a connection (pooled or new) inside each request, as under ddtrace

@@ -19,8 +19,8 @@ from helpers import marker
 import ddtrace_integrations
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "kafka"))  # the Kafka tests' client adapters
-from clients import SERVERS  # noqa: E402
-from clients import new_topic  # noqa: E402
+from clients import SERVERS
+from clients import new_topic
 
 TASKS = 10_000
 
@@ -55,7 +55,9 @@ async def test_10000_tasks_each_trace_their_own_send(patched, spans):
         meta = {"component": "aiokafka", "kafka.message_key": own, "messaging.message.id": f"{topic}/0/{offsets[own]}"}
         return [("kafka.produce", "kafka.produce", TASK_ROOT, meta)]
 
-    traces = assert_task_traces(spans.spans, TASKS, expected, ["component", "kafka.message_key", "messaging.message.id"])
+    traces = assert_task_traces(
+        spans.spans, TASKS, expected, ["component", "kafka.message_key", "messaging.message.id"]
+    )
     for own, trace in traces.items():
         [produce] = [s for s in trace if s.name == "kafka.produce"]
         assert produce.get_metric("kafka.message_offset") == offsets[own]

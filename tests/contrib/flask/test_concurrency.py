@@ -21,7 +21,7 @@ from helpers import wait_for_spans
 import ddtrace_integrations
 
 sys.path.insert(0, str(Path(__file__).parent))
-import flask_app  # noqa: E402
+import flask_app
 
 THREADS, CALLS_PER_THREAD = 64, 10
 REQUESTS = THREADS * CALLS_PER_THREAD
