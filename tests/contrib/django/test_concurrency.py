@@ -1,5 +1,6 @@
-"""Django under load: wsgiref's server with a thread per request (``ThreadingMixIn``), 64 untraced clients at
-once, each request to its own path. Each request makes one trace of exactly the spans a lone request makes,
+"""Django under load: wsgiref's server with a thread per request (``ThreadingMixIn``), and uvicorn serving the
+ASGI application (sync middleware and views in asgiref's threads), 64 untraced clients at once, each request to
+its own path. Each request makes one trace of exactly the spans a lone request makes,
 with its own path and nothing of another request's."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from helpers import in_threads
 from helpers import marker
 from helpers import trace_shape
 from helpers import wait_for_spans
+from http_server import uvicorn_serving
 
 THREADS, CALLS_PER_THREAD = 64, 10
 REQUESTS = THREADS * CALLS_PER_THREAD
@@ -33,8 +35,14 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture
-def served(django_app) -> Iterator[str]:
+@pytest.fixture(params=["wsgi", "asgi"])
+def served(django_app, request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param == "asgi":
+        from django.core.asgi import get_asgi_application
+
+        with uvicorn_serving(get_asgi_application()) as url:
+            yield url
+        return
     from django.core.wsgi import get_wsgi_application
 
     server = make_server("127.0.0.1", 0, get_wsgi_application(), _ThreadingServer, _QuietHandler)
