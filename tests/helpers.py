@@ -424,3 +424,174 @@ def disabled_path_calls(call: Any) -> Tuple[int, List[str]]:
     finally:
         sys.setprofile(None)
     return ran, nested
+
+
+# --- load: many tasks or threads at once, each trace checked against its own task ---
+
+TASK_ROOT = "load.task"
+TASK_MARKER = re.compile(r"task\d{5}")
+SHAPE_VOLATILE_META = VOLATILE_META | {"_dd.p.dm", "_dd.base_service", "language"}
+
+
+def marker(i: int) -> str:
+    """Task ``i``'s mark, put into its call's arguments (a query, a URL path, a message key): unique, and never
+    a part of anything the tracer writes by itself (ids, ports, timings)."""
+    return f"task{i:05d}"
+
+
+def traces_of(spans: Iterable[Span]) -> Dict[int, List[Span]]:
+    found: Dict[int, List[Span]] = {}
+    for span in spans:
+        found.setdefault(span.trace_id, []).append(span)
+    return found
+
+
+def markers_in(span: Span) -> Set[str]:
+    """Every task mark in ``span``'s resource and string tags."""
+    text = " ".join([span.resource, *(str(v) for v in span.get_tags().values())])
+    return set(TASK_MARKER.findall(text))
+
+
+def assert_task_traces(
+    spans: Iterable[Span], count: int, expected: Any, meta_keys: Iterable[str] = ()
+) -> Dict[str, List[Span]]:
+    """``count`` tasks each ran one traced call under its own ``TASK_ROOT`` span (tagged ``task`` with its
+    mark). Checks that every task made exactly one trace, that it holds exactly the spans ``expected(mark)``
+    lists as (name, resource, parent's name, {meta_key: value}) (tags outside ``meta_keys`` not compared), each
+    parented inside its own trace, and that no span carries another task's mark. Returns the traces by mark."""
+    keys = sorted(meta_keys)
+    by_mark: Dict[str, List[Span]] = {}
+    for trace_id, trace in traces_of(spans).items():
+        roots = [s for s in trace if s.parent_id is None]
+        assert [s.name for s in roots] == [TASK_ROOT], (
+            f"trace {trace_id}: roots {[(s.name, s.resource) for s in roots]}"
+        )
+        own = roots[0].get_tag("task")
+        assert own not in by_mark, f"two traces for {own}"
+        by_mark[own] = trace
+        by_id = {s.span_id: s for s in trace}
+        actual = []
+        for span in trace:
+            assert markers_in(span) <= {own}, f"{span.name} in {own}'s trace carries {markers_in(span)}"
+            if span is roots[0]:
+                continue
+            assert span.parent_id in by_id, f"{span.name} in {own}'s trace has a parent outside it"
+            tags = span.get_tags()
+            actual.append((span.name, span.resource, by_id[span.parent_id].name, {k: tags.get(k) for k in keys}))
+        want = [(n, r, p, {k: m.get(k) for k in keys}) for n, r, p, m in expected(own)]
+        assert sorted(actual, key=repr) == sorted(want, key=repr), f"{own}: {actual} != {want}"
+    assert sorted(by_mark) == [marker(i) for i in range(count)], f"{len(by_mark)} task traces of {count}"
+    return by_mark
+
+
+def trace_shape(trace: List[Span], own: str) -> List[Tuple[Any, ...]]:
+    """A request's trace as sorted (name, resource, parent's name and resource, meta) rows, its own mark written
+    ``{mark}`` and the tags that differ between any two requests (ids, the client's port) left out: two requests
+    that differ only by their mark have the same shape."""
+    by_id = {s.span_id: s for s in trace}
+    rows = []
+    for span in trace:
+        parent = by_id.get(span.parent_id) if span.parent_id else None
+        meta = {
+            k: str(v).replace(own, "{mark}")
+            for k, v in span.get_tags().items()
+            if k not in SHAPE_VOLATILE_META and not k.startswith("network.client")
+        }
+        rows.append(
+            (
+                span.name,
+                span.resource.replace(own, "{mark}"),
+                (parent.name, parent.resource.replace(own, "{mark}")) if parent else None,
+                sorted(meta.items()),
+            )
+        )
+    return sorted(rows, key=repr)
+
+
+def assert_request_traces(spans: Iterable[Span], marks: Iterable[str], reference: List[Tuple[Any, ...]]) -> None:
+    """One trace per request mark, each of exactly the ``reference`` shape (a lone request's trace) for its
+    own mark, and no span in it carrying another request's mark."""
+    wanted = sorted(marks)
+    found: Dict[str, List[Span]] = {}
+    for trace in traces_of(spans).values():
+        carried = set().union(*(markers_in(s) for s in trace))
+        assert len(carried) == 1, f"a trace carries marks {sorted(carried)}"
+        own = carried.pop()
+        assert own not in found, f"two traces for {own}"
+        found[own] = trace
+        assert trace_shape(trace, own) == reference, f"{own}: {trace_shape(trace, own)} != {reference}"
+    assert sorted(found) == wanted, f"{len(found)} request traces of {len(wanted)}"
+
+
+def in_threads(threads: int, calls: int, call: Any) -> List[Any]:
+    """``call(i)`` for every i below ``threads * calls``, run by ``threads`` threads at once; the results in
+    order of i (the first error raised again)."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(call, range(threads * calls)))
+
+
+class ConnectionPool:
+    """At most ``len(connections)`` users at a time, each with a connection of its own: for driver tests that
+    need more concurrent callers than the server takes connections, without a pooling library's own queries."""
+
+    def __init__(self, connections: List[Any]) -> None:
+        import queue
+
+        self.connections = connections
+        self.idle: Any = queue.SimpleQueue()
+        for conn in connections:
+            self.idle.put(conn)
+
+    def run(self, call: Any) -> Any:
+        conn = self.idle.get(timeout=60)
+        try:
+            return call(conn)
+        finally:
+            self.idle.put(conn)
+
+
+class AsyncConnectionPool:
+    """``ConnectionPool`` for asyncio tasks (make it inside the running loop)."""
+
+    def __init__(self, connections: List[Any]) -> None:
+        import asyncio
+
+        self.connections = connections
+        self.idle: Any = asyncio.Queue()
+        for conn in connections:
+            self.idle.put_nowait(conn)
+
+    async def run(self, call: Any) -> Any:
+        conn = await self.idle.get()
+        try:
+            return await call(conn)
+        finally:
+            self.idle.put_nowait(conn)
+
+
+def wait_for_spans(recorder: SpanRecorder, name: str, count: int, timeout: float = 60) -> List[Span]:
+    """The ``name`` spans once ``count`` of them were recorded (a server's spans end in its own threads, after
+    the client has its response)."""
+    deadline = time.monotonic() + timeout
+    while len(recorder.named(name)) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    found = recorder.named(name)
+    assert len(found) == count, f"{len(found)} {name} spans of {count}"
+    return found
+
+
+def http_get(url: str) -> Tuple[int, bytes]:
+    """An untraced GET (http.client is never patched)."""
+    import http.client
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        conn.request("GET", parts.path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()

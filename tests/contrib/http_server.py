@@ -3,12 +3,17 @@
 Routes: /status/<code>, /headers (the request headers as JSON), /redirect (302 to /status/200),
 /digest (HTTP digest auth: 401 with a challenge until an Authorization header comes), /slow (2 s),
 /stream (a chunked body of ten lines).
+
+``serving_in_child()``: for load tests, an aiohttp server in a child process (no tracer in it, and none of the
+test process's CPU) that answers every GET with 200 and the request's path.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -101,3 +106,39 @@ def uvicorn_serving(application: Any) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     server.should_exit = True
     thread.join(10)
+
+
+def _serve_in_child() -> None:
+    from aiohttp import web
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(text=request.path)
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", echo)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
+        await site.start()
+        print(site._server.sockets[0].getsockname()[1], flush=True)  # type: ignore[union-attr]
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+@contextmanager
+def serving_in_child() -> Iterator[str]:
+    """The echoing server in a child process; yields its base URL."""
+    child = subprocess.Popen([sys.executable, __file__], stdout=subprocess.PIPE, text=True)
+    try:
+        port = child.stdout.readline().strip() if child.stdout else ""
+        assert port.isdigit(), f"the loopback server did not start (exit code {child.poll()})"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        child.terminate()
+        child.wait(10)
+
+
+if __name__ == "__main__":
+    _serve_in_child()

@@ -1,5 +1,7 @@
 """A small Flask app factory touching every traced step: hooks, a blueprint, views, templates, errors, streaming."""
 
+import os
+
 from ddtrace.trace import tracer
 from flask import Blueprint
 from flask import Flask
@@ -51,6 +53,11 @@ def create_app() -> Flask:
             return response
 
         return "hello"
+
+    @app.route("/pid")
+    def pid():
+        """The serving process (pre-fork tests: which worker answered)."""
+        return str(os.getpid())
 
     @app.route("/users/<int:uid>")
     def user(uid):

@@ -1,5 +1,5 @@
 """Pre-fork servers: gunicorn workers trace, whether the app is imported in the workers or preloaded in the
-master before the fork."""
+master before the fork, and every worker sends traces, with sync and with gthread workers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from helpers import run_with_agent
 from http_server import free_port
 
 DRIVER = str(Path(__file__).with_name("gunicorn_driver.py"))
+PREFORK_DRIVER = str(Path(__file__).parent.parent / "prefork_driver.py")
+WORKERS = 3
 
 
 @pytest.mark.parametrize("options", [[], ["--preload"]], ids=["app_in_workers", "preloaded_in_master"])
@@ -25,3 +27,18 @@ def test_gunicorn_workers_send_request_spans(options):
     assert master not in {s["metrics"]["process_id"] for s in requests}  # traced in the workers
     views = [s for t in traces for s in t if s["name"] == "flask_app.user"]
     assert len(views) == 4
+
+
+@pytest.mark.parametrize("worker", [["-k", "sync"], ["-k", "gthread", "--threads", "4"]], ids=["sync", "gthread"])
+def test_every_gunicorn_worker_sends_its_request_traces(worker):
+    port = free_port()
+    env = {"DDI_HTTP_PORT": str(port), "PYTHONPATH": str(Path(__file__).parent)}
+    server = ["gunicorn", "-w", str(WORKERS), *worker, "-b", f"127.0.0.1:{port}", "--chdir", str(Path(__file__).parent)]
+    traces, out = run_with_agent([python(), PREFORK_DRIVER, str(WORKERS), *server, "flask_app:app"], env)
+    pids = [int(p) for p in out.split("pids ")[1].split("\n")[0].split()]
+    master = int(out.split("master ")[1].split()[0])
+    assert out.strip().endswith("exit 0") and len(pids) == WORKERS and master not in pids, out
+    requests = [s for t in traces for s in t if s["name"] == "flask.request"]
+    assert {s["resource"] for s in requests} == {"GET /pid"}
+    assert {s["metrics"]["process_id"] for s in requests} == set(pids)  # a trace from every worker, none other
+    assert all([s["name"] for s in t if not s.get("parent_id")] == ["flask.request"] for t in traces)

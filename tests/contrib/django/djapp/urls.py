@@ -9,6 +9,7 @@ api = ([re_path(r"^v(?P<version>[0-9]+)/ping$", views.ping, name="ping")], "api"
 
 urlpatterns = [
     path("", views.index),
+    path("pid", views.pid),
     path("users/<int:uid>", views.user, name="user"),
     path("items/<slug:name>", views.ItemView.as_view()),
     path("template", views.template_response),

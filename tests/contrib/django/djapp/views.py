@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import os
 import threading
 
 from django.core.cache import cache
@@ -14,6 +15,11 @@ from django.template.response import TemplateResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+
+
+def pid(request):
+    """The serving process (pre-fork tests: which worker answered)."""
+    return HttpResponse(str(os.getpid()))
 
 
 def index(request):
