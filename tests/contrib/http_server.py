@@ -2,7 +2,9 @@
 
 Routes: /status/<code>, /headers (the request headers as JSON), /redirect (302 to /status/200),
 /digest (HTTP digest auth: 401 with a challenge until an Authorization header comes), /slow (2 s),
-/stream (a chunked body of ten lines).
+/stream (a chunked body of ten lines), /hang (sets ``HANG.arrived``, then answers only once ``HANG.release`` is
+set: a request known to be in flight, for cancellation tests), /endless (a chunked body that never ends while
+the client reads).
 
 ``serving_in_child()``: for load tests, an aiohttp server in a child process (no tracer in it, and none of the
 test process's CPU) that answers every GET with 200 and the request's path.
@@ -11,6 +13,7 @@ test process's CPU) that answers every GET with 200 and the request's path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -22,6 +25,21 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 from typing import Iterator
 from typing import Tuple
+
+
+class Hang:
+    """The /hang route's two events: a request arrived; the requests waiting may now be answered."""
+
+    def __init__(self) -> None:
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+
+    def reset(self) -> None:
+        self.arrived.clear()
+        self.release.clear()
+
+
+HANG = Hang()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -61,6 +79,19 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/slow":
             time.sleep(2)
             self._reply(200)
+        elif path == "/hang":
+            HANG.arrived.set()
+            HANG.release.wait(60)
+            with contextlib.suppress(OSError):  # the client may have given up (what the cancellation tests do)
+                self._reply(200)
+        elif path == "/endless":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            line = b"line\n" * 100
+            with contextlib.suppress(OSError):
+                while True:  # until the client goes away
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
         elif path == "/stream":
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")

@@ -65,6 +65,15 @@ def test_consumer_can_be_a_child_instead(fake, spans, consume_as_child):
     assert consumer._get_links() == []
 
 
+def test_a_consumer_span_with_another_parent_leaves_the_callers_span_current(fake, spans, consume_as_child):
+    broker = fake.Broker()
+    broker.send("orders", b"x")
+    with tracer.trace("app.work") as outer:
+        broker.receive("orders")
+        assert tracer.current_span() is outer
+    assert spans.one("fakemq.consume").parent_id == spans.one("fakemq.produce").span_id
+
+
 def test_empty_receive_is_still_traced(fake, spans):
     assert fake.Broker().receive("orders") == []
     assert spans.one("fakemq.consume")._get_links() == []

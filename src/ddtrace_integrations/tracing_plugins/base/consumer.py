@@ -13,6 +13,7 @@ from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.events import Message
 from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
+from ddtrace_integrations.tracing_plugins.base.inbound import PARENT_STORE
 from ddtrace_integrations.tracing_plugins.base.inbound import InboundPlugin
 from ddtrace_integrations.tracing_plugins.base.outbound import OutboundPlugin
 from ddtrace_integrations.tracing_plugins.base.producer import destination_tags
@@ -73,6 +74,9 @@ class ConsumerPlugin(InboundPlugin):
             parent = remotes.pop(0)
         else:
             parent = None if self.own_trace else dd.tracer.context_provider.active()
+        active = dd.tracer.context_provider.active()
+        if parent is not active:  # a root span or a producer's child: the caller's span is current again after it
+            ctx.set_item(PARENT_STORE, active)
         span = self.start_span(ctx, self.operation_name(msg), resource=self.resource(msg), child_of=parent)
         if span is None:
             return
