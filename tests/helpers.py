@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import logging
 import os
 import re
 import subprocess
@@ -12,10 +13,14 @@ import sys
 import time
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from typing import Awaitable
+from typing import Callable
 from typing import Dict
 from typing import Iterable
+from typing import Iterator
 from typing import List
 from typing import Mapping
 from typing import Optional
@@ -174,6 +179,83 @@ def assert_no_secret(spans: Iterable[Span], secret: str) -> None:
     for span in spans:
         blob = json.dumps([span.resource, span.get_tags()], default=str)
         assert secret not in blob, f"secret leaked on {span.name}"
+
+
+# --- bad input catalogs: a traced call behaves exactly as the untraced one, and never raises from our code ---
+
+Outcome = Tuple[str, Any]  # ("returned", value) or ("raised", (exception type, message))
+
+
+def outcome(call: Callable[[], Any]) -> Outcome:
+    """What the application sees of ``call()``: its result, or the exception's type and message."""
+    try:
+        return "returned", call()
+    except Exception as exc:
+        return "raised", (type(exc), str(exc))
+
+
+async def async_outcome(call: Callable[[], Awaitable[Any]]) -> Outcome:
+    try:
+        return "returned", await call()
+    except Exception as exc:
+        return "raised", (type(exc), str(exc))
+
+
+@contextmanager
+def plugins_off(*integrations: str) -> Iterator[None]:
+    """The integrations' plugins unsubscribed: their publishers call straight through, as untraced."""
+    from ddtrace_integrations import _patching
+    from ddtrace_integrations import tracing_plugins
+
+    modules = [_patching.BUILTIN[name].plugins for name in integrations]
+    for module in modules:
+        tracing_plugins.shutdown(module)
+    try:
+        yield
+    finally:
+        for module in modules:
+            tracing_plugins.initialize(module)
+
+
+def our_records(records: Iterable[logging.LogRecord]) -> List[logging.LogRecord]:
+    return [r for r in records if r.name.startswith("ddtrace_integrations")]
+
+
+def assert_no_fault(records: Iterable[logging.LogRecord], *integrations: str) -> None:
+    """Nothing of ours logged above debug (a plugin fault logs an error), and every plugin is still on."""
+    import importlib
+
+    from ddtrace_integrations import _patching
+    from ddtrace_integrations import tracing_plugins
+
+    loud = [(r.name, r.getMessage()) for r in our_records(records) if r.levelno > logging.DEBUG]
+    assert loud == [], loud
+    for name in integrations:
+        module = importlib.import_module(_patching.BUILTIN[name].plugins)
+        off = [cls.__name__ for cls in tracing_plugins.plugins_in(module) if not tracing_plugins.get(cls).enabled]
+        assert off == [], f"plugins switched off: {off}"
+
+
+def assert_same_and_traced(
+    untraced: Outcome,
+    traced: Outcome,
+    found: List[Span],
+    count: int,
+    records: Iterable[logging.LogRecord],
+    *integrations: str,
+) -> None:
+    """The catalog's rule for one case: the application saw what it sees untraced; ``count`` spans were made
+    (0: the call went untraced, and our code said so at debug level), each marked as an error when the call
+    raised; no plugin failed."""
+    assert traced == untraced, f"traced {traced!r} != untraced {untraced!r}"
+    assert len(found) == count, [(s.name, s.resource, s.error) for s in found]
+    if count == 0:
+        assert [r for r in our_records(records) if r.levelno == logging.DEBUG], "skipped without a debug log"
+    elif traced[0] == "raised":
+        assert found[-1].error == 1, found[-1]
+    else:
+        assert all(s.error == 0 for s in found), found
+    assert_no_fault(records, *integrations)
 
 
 # --- running a workload in a subprocess and reading its traces back from the test agent ---
