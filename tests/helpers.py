@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import inspect
 import json
 import logging
 import os
@@ -199,6 +200,19 @@ async def async_outcome(call: Callable[[], Awaitable[Any]]) -> Outcome:
         return "returned", await call()
     except Exception as exc:
         return "raised", (type(exc), str(exc))
+
+
+async def maybe(value: Any) -> Any:
+    """``value``, awaited if it is awaitable: one catalog case serves a library's sync and async APIs."""
+    return await value if inspect.isawaitable(value) else value
+
+
+PROPAGATION_HEADERS = ("x-datadog-", "traceparent", "tracestate", "baggage")
+
+
+def without_propagation(echoed: Mapping[str, Any]) -> Dict[str, Any]:
+    """Request headers a server saw, less those the integration adds (their values are per trace)."""
+    return {k: v for k, v in echoed.items() if not k.lower().startswith(PROPAGATION_HEADERS)}
 
 
 @contextmanager

@@ -7,7 +7,6 @@ awaitables, and ``maybe`` takes both. A case returns what the application sees; 
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 from typing import Awaitable
 from typing import Callable
@@ -15,12 +14,10 @@ from typing import Dict
 from typing import Optional
 from typing import Tuple
 
+from helpers import maybe
+
 Case = Callable[[Any, Any], Awaitable[Any]]
 MEGABYTE = 2**20
-
-
-async def maybe(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
 
 
 async def rows(cursor: Any) -> Any:
