@@ -45,10 +45,11 @@ CASES: Dict[str, Tuple[Callable[[str], Any], Dict[str, Any], int, bool]] = {
     "none_header_value": (lambda b: b + "/headers", {"headers": {"X-None": None}}, 0, False),
     "duplicate_header_pairs": (lambda b: b + "/headers", {"headers": [("X-Dup", "1"), ("x-dup", "2")]}, 1, True),
     "headers_object": (lambda b: b + "/headers", {"headers": httpx.Headers([("X-H", "1"), ("X-H", "2")])}, 1, True),
+    "control_char_header": (lambda b: b + "/headers", {"headers": {"X-Ctl": "a\x7fb\r\nX-Injected: 1"}}, 1, True),
     "huge_header": (lambda b: b + "/headers", {"headers": {"X-Huge": LONG}}, 1, True),
     "malformed_propagation_headers": (
         lambda b: b + "/headers",
-        {"headers": {"traceparent": "00-zz-yy-01", "x-datadog-trace-id": "-1", "tracestate": "dd=\x7f;;,,"}},
+        {"headers": {"traceparent": "00-zz-yy-01", "x-datadog-trace-id": "-1", "tracestate": "dd=;;,,="}},
         1,
         True,
     ),
