@@ -31,6 +31,7 @@ from typing import Tuple
 from ddtrace.trace import Span
 from ddtrace.trace import TraceFilter
 from ddtrace.trace import tracer
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENT_URL = os.environ.get("DDI_TEST_AGENT_URL", "http://127.0.0.1:8126")
@@ -266,11 +267,12 @@ def assert_same_and_traced(
     *integrations: str,
     reached: bool = True,
     commented: bool = False,
+    error: Optional[bool] = None,
 ) -> None:
     """The catalog's rule for one case: the application saw what it sees untraced; ``count`` spans were made
     (0: the call went untraced, and our code said so at debug level; or, not ``reached``, the library refused
     the call before any traced method ran, and our code said nothing), each marked as an error when the call
-    raised; no plugin failed. ``commented``: queries carried a DBM comment, which shifts the positions a driver's
+    raised (or, for a server, as ``error`` says); no plugin failed. ``commented``: queries carried a DBM comment, which shifts the positions a driver's
     error message quotes (as under ddtrace): an error's first line is then compared with its numbers masked."""
     if commented and traced != untraced:
         traced, untraced = _positions_masked(traced), _positions_masked(untraced)
@@ -281,11 +283,104 @@ def assert_same_and_traced(
         assert count == 0 and debug == [], debug
     elif count == 0:
         assert debug, "skipped without a debug log"
-    elif traced[0] == "raised":
+    elif traced[0] == "raised" if error is None else error:
         assert any(s.error == 1 for s in found), found
     else:
         assert all(s.error == 0 for s in found), found
     assert_no_fault(records, *integrations)
+
+
+# --- untrusted propagation headers (hypothesis): what a caller may send, and what it may be continued from ---
+
+MAX_64 = 2**64
+TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
+
+_ids = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.from_regex(r"[0-9]{1,30}", fullmatch=True),
+    st.text(max_size=40),
+    st.just(""),
+)
+_hex = st.text(alphabet="0123456789abcdefABCDEFxyz-", min_size=0, max_size=34)
+_traceparent = st.one_of(
+    st.builds(lambda v, t, p, f: f"{v}-{t}-{p}-{f}", _hex, _hex, _hex, _hex),
+    st.from_regex(r"00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]", fullmatch=True),
+    st.text(max_size=80),
+)
+_values: Dict[str, st.SearchStrategy[str]] = {
+    "x-datadog-trace-id": _ids,
+    "x-datadog-parent-id": _ids,
+    "x-datadog-sampling-priority": _ids,
+    "x-datadog-origin": st.text(max_size=20),
+    "x-datadog-tags": st.one_of(st.text(max_size=60), st.from_regex(r"_dd\.p\.tid=[0-9a-fx]{0,18}", fullmatch=True)),
+    "traceparent": _traceparent,
+    "tracestate": st.text(max_size=80),
+    "baggage": st.text(max_size=60),
+}
+headers_strategy = st.fixed_dictionaries({}, optional=_values).map(
+    lambda h: {k: v for k, v in h.items() if "\x00" not in v}
+)
+
+
+def _decimal(value: Optional[str]) -> Optional[int]:
+    try:
+        number = int(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and 0 < number < MAX_64 else None
+
+
+def carried_ids(headers: Dict[str, str]) -> Set[Tuple[int, int]]:
+    """(trace id, parent id) pairs the headers carry well-formed: a span may continue or link to these only."""
+    found = set()
+    trace_id, parent_id = _decimal(headers.get("x-datadog-trace-id")), _decimal(headers.get("x-datadog-parent-id"))
+    if trace_id and parent_id:
+        found.add((trace_id, parent_id))
+    match = TRACEPARENT.fullmatch(headers.get("traceparent", "").strip().lower())
+    if match and int(match[1], 16) and int(match[2], 16):
+        found.add((int(match[1], 16), int(match[2], 16)))
+    return found
+
+
+def continues_only_what_was_carried(trace_id: int, parent_id: int, headers: Dict[str, str]) -> bool:
+    """The datadog headers carry a trace id's lower 64 bits (the upper half travels in ``_dd.p.tid``)."""
+    return any(
+        parent_id == parent and trace_id in (trace, trace + (trace_id >> 64 << 64))
+        for trace, parent in carried_ids(headers)
+    )
+
+
+
+def raw(headers: Dict[str, str], garbage: Dict[str, bytes]) -> List[Tuple[bytes, bytes]]:
+    """``headers`` as the (name, value) byte pairs of a wire protocol (ASGI, Kafka), with ``garbage`` added:
+    arbitrary bytes (non-UTF-8 too) under propagation names, a second value when the name is already there."""
+    pairs = [(k.encode(), v.encode("utf-8", "surrogatepass")) for k, v in headers.items()]
+    return pairs + [(k.encode(), v) for k, v in garbage.items()]
+
+
+raw_headers_strategy = st.builds(
+    raw,
+    headers_strategy,
+    st.dictionaries(st.sampled_from(sorted(_values)), st.binary(max_size=40), max_size=3),
+)
+
+
+def candidate_headers(pairs: List[Tuple[bytes, bytes]], decode: Callable[[bytes], str]) -> List[Dict[str, str]]:
+    """Every text mapping ``pairs`` may be read as (``decode`` being how the integration decodes a value): with
+    a name repeated, whichever of its values a reader keeps."""
+    import itertools
+
+    by_name: Dict[str, List[str]] = {}
+    for name, value in pairs:
+        by_name.setdefault(name.decode("latin-1").lower(), []).append(decode(value))
+    names = sorted(by_name)
+    return [dict(zip(names, chosen)) for chosen in itertools.product(*(by_name[n] for n in names))]
+
+
+def assert_valid_parent(trace_id: int, span_id: int, carried: Iterable[Dict[str, str]]) -> None:
+    """A continued or linked context has valid ids, and ids that one reading of the headers carried."""
+    assert 0 < trace_id < 2**128 and 0 < span_id < MAX_64, (trace_id, span_id)
+    assert any(continues_only_what_was_carried(trace_id, span_id, h) for h in carried), (trace_id, span_id)
 
 
 # --- running a workload in a subprocess and reading its traces back from the test agent ---
