@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import inspect
@@ -272,8 +273,9 @@ def assert_same_and_traced(
     """The catalog's rule for one case: the application saw what it sees untraced; ``count`` spans were made
     (0: the call went untraced, and our code said so at debug level; or, not ``reached``, the library refused
     the call before any traced method ran, and our code said nothing), each marked as an error when the call
-    raised (or, for a server, as ``error`` says); no plugin failed. ``commented``: queries carried a DBM comment, which shifts the positions a driver's
-    error message quotes (as under ddtrace): an error's first line is then compared with its numbers masked."""
+    raised (or, for a server, as ``error`` says); no plugin failed. ``commented``: queries carried a DBM
+    comment, which shifts the positions a driver's error message quotes (as under ddtrace): an error's first
+    line is then compared with its numbers masked."""
     if commented and traced != untraced:
         traced, untraced = _positions_masked(traced), _positions_masked(untraced)
     assert traced == untraced, f"traced {traced!r} != untraced {untraced!r}"
@@ -288,6 +290,44 @@ def assert_same_and_traced(
     else:
         assert all(s.error == 0 for s in found), found
     assert_no_fault(records, *integrations)
+
+
+async def asgi_call(app: Any, method: str, path: str, query: bytes, headers: List[Tuple[bytes, bytes]]) -> Any:
+    """One HTTP request through an ASGI application, as a server hands it over (the client never disconnects):
+    the response's status, headers and body."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    requested, done, sent = False, asyncio.Event(), []
+
+    async def receive() -> Dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()  # Django listens for a disconnect while the view runs
+        return {"type": "http.disconnect"}
+
+    async def send(message: Dict[str, Any]) -> None:
+        sent.append(message)
+
+    try:
+        await app(scope, receive, send)
+    finally:
+        done.set()
+    start = sent[0]
+    return start["status"], sorted(start["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
 
 
 # --- untrusted propagation headers (hypothesis): what a caller may send, and what it may be continued from ---
@@ -348,7 +388,6 @@ def continues_only_what_was_carried(trace_id: int, parent_id: int, headers: Dict
         parent_id == parent and trace_id in (trace, trace + (trace_id >> 64 << 64))
         for trace, parent in carried_ids(headers)
     )
-
 
 
 def raw(headers: Dict[str, str], garbage: Dict[str, bytes]) -> List[Tuple[bytes, bytes]]:

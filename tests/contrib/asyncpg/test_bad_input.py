@@ -105,4 +105,6 @@ async def test_bad_input_behaves_as_untraced(name, dbm, spans, caplog, monkeypat
         untraced = await run(case, spans, caplog)
     traced = await run(case, spans, caplog)
     found = spans.named(span_name)
-    assert_same_and_traced(untraced, traced, found, count, caplog.records, "asyncpg", reached=reached, commented=dbm == "full")
+    assert_same_and_traced(
+        untraced, traced, found, count, caplog.records, "asyncpg", reached=reached, commented=dbm == "full"
+    )

@@ -15,6 +15,7 @@ from typing import List
 from typing import Tuple
 
 import pytest
+from helpers import asgi_call
 from helpers import assert_same_and_traced
 from helpers import assert_valid_parent
 from helpers import candidate_headers
@@ -53,7 +54,7 @@ WSGI_CASES: Dict[str, Tuple[str, str, Dict[str, Any], Dict[str, Any]]] = {
     "int_header_value": ("GET", "/headers", {"x-int": 7}, {}),
     "non_latin1_header": ("GET", "/headers", {"x-snow": "\u2603"}, {}),
     "huge_header": ("GET", "/headers", {"x-huge": LONG, "user-agent": LONG}, {}),
-    "cookie_garbage": ("GET", "/headers", {"cookie": "=;;a=\xff; b; c=\"unterminated"}, {}),
+    "cookie_garbage": ("GET", "/headers", {"cookie": '=;;a=\xff; b; c="unterminated'}, {}),
     "authorization_garbage": ("GET", "/headers", {"authorization": "Basic !!!"}, {}),
     "malformed_propagation": ("GET", "/headers", MALFORMED, {}),
     "content_length_garbage": ("POST", "/items/x", {}, {"CONTENT_LENGTH": "abc"}),
@@ -78,7 +79,12 @@ ASGI_CASES: Dict[str, Tuple[str, str, bytes, Pairs]] = {
     "cookie_garbage": ("GET", "/headers", b"", [(b"cookie", b"=;;a=\xff; b")]),
     "forwarded_for_garbage": ("GET", "/items/x", b"", [(b"x-forwarded-for", b"999.1.1.1, \xff, unknown")]),
     "malformed_propagation": ("GET", "/headers", b"", [(k.encode(), v.encode()) for k, v in MALFORMED.items()]),
-    "propagation_non_utf8": ("GET", "/headers", b"", [(b"traceparent", b"00-\xff\xfe-01"), (b"x-datadog-trace-id", b"\xff")]),
+    "propagation_non_utf8": (
+        "GET",
+        "/headers",
+        b"",
+        [(b"traceparent", b"00-\xff\xfe-01"), (b"x-datadog-trace-id", b"\xff")],
+    ),
     "propagation_repeated": (
         "GET",
         "/headers",
@@ -105,43 +111,6 @@ def asgi_app(django_app) -> Any:
 def wsgi_served(client: Any, method: str, path: str, headers: Dict[str, Any], environ: Dict[str, Any]) -> Any:
     response = client.generic(method, path, headers=headers, **environ)
     return response.status_code, response.content, sorted(response.items())
-
-
-async def asgi_call(app: Any, method: str, path: str, query: bytes, headers: Pairs) -> Any:
-    """One request through the ASGI application, as a server hands it over; the client never disconnects."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-    requested, done, sent = False, asyncio.Event(), []
-
-    async def receive() -> Dict[str, Any]:
-        nonlocal requested
-        if not requested:
-            requested = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await done.wait()  # Django listens for a disconnect while the view runs
-        return {"type": "http.disconnect"}
-
-    async def send(message: Dict[str, Any]) -> None:
-        sent.append(message)
-
-    try:
-        await app(scope, receive, send)
-    finally:
-        done.set()
-    start = sent[0]
-    return start["status"], sorted(start["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
 
 
 def asgi_served(app: Any, method: str, path: str, query: bytes, headers: Pairs) -> Any:
@@ -207,4 +176,6 @@ def test_asgi_any_propagation_headers_are_served_and_continue_only_wellformed_co
     assert asgi_served(asgi_app, "GET", "/items/x", b"", headers) == untraced_item[1]
     request = spans.one("django.request")
     if request.parent_id:
-        assert_valid_parent(request.trace_id, request.parent_id, candidate_headers(headers, lambda v: v.decode("latin-1")))
+        assert_valid_parent(
+            request.trace_id, request.parent_id, candidate_headers(headers, lambda v: v.decode("latin-1"))
+        )

@@ -61,7 +61,7 @@ CASES: Dict[str, Tuple[str, str, Dict[str, Any]]] = {
     "duplicate_headers": ("GET", "/users/7", {"headers": [("X-Dup", "1"), ("x-dup", "2")]}),
     "non_latin1_header": ("GET", "/users/7", {"environ_overrides": {"HTTP_X_SNOW": "\u2603"}}),
     "huge_header": ("GET", "/users/7", {"headers": {"X-Huge": LONG, "User-Agent": LONG}}),
-    "cookie_garbage": ("GET", "/users/7", {"headers": {"Cookie": "=;;a=\xff; b; c=\"unterminated"}}),
+    "cookie_garbage": ("GET", "/users/7", {"headers": {"Cookie": '=;;a=\xff; b; c="unterminated'}}),
     "authorization_garbage": ("GET", "/users/7", {"headers": {"Authorization": "Basic !!!"}}),
     "malformed_propagation": ("GET", "/users/7", {"headers": MALFORMED}),
     "content_length_garbage": ("POST", "/greet/x", {"environ_overrides": {"CONTENT_LENGTH": "abc"}}),

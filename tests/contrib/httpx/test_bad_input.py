@@ -97,4 +97,6 @@ def test_bad_input_behaves_as_untraced(client_type, name, base, spans, caplog):
     spans.clear()
     caplog.clear()
     traced = outcome()
-    assert_same_and_traced(untraced, traced, spans.named("http.request"), count, caplog.records, "httpx", reached=reached)
+    assert_same_and_traced(
+        untraced, traced, spans.named("http.request"), count, caplog.records, "httpx", reached=reached
+    )

@@ -123,7 +123,12 @@ def test_bad_message_is_produced_and_consumed_as_untraced(client, name, spans, c
     found = spans.named("kafka.produce") + received_spans(spans)
     sent = traced[0][0] == "returned"
     assert_same_and_traced(
-        ("returned", untraced), ("returned", traced), found, 2 if sent else 1, caplog.records, client.integration,
+        ("returned", untraced),
+        ("returned", traced),
+        found,
+        2 if sent else 1,
+        caplog.records,
+        client.integration,
         error=not sent,
     )
 

@@ -71,4 +71,6 @@ def test_bad_input_behaves_as_untraced(driver, name, dbm, spans, caplog, monkeyp
     spans.clear()
     caplog.clear()
     traced = asyncio.run(run(connect, case))
-    assert_same_and_traced(untraced, traced, spans.named(span_name), count, caplog.records, integration, commented=dbm == "full")
+    assert_same_and_traced(
+        untraced, traced, spans.named(span_name), count, caplog.records, integration, commented=dbm == "full"
+    )

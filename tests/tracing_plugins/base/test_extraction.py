@@ -4,11 +4,11 @@ whose ids the headers really carry in a well-formed way (property-based, with hy
 
 from __future__ import annotations
 
+from helpers import continues_only_what_was_carried
+from helpers import headers_strategy
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
-from helpers import continues_only_what_was_carried
-from helpers import headers_strategy
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
