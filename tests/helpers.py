@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
+import inspect
 import json
+import logging
 import os
 import re
 import subprocess
@@ -12,10 +15,14 @@ import sys
 import time
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from typing import Awaitable
+from typing import Callable
 from typing import Dict
 from typing import Iterable
+from typing import Iterator
 from typing import List
 from typing import Mapping
 from typing import Optional
@@ -25,6 +32,7 @@ from typing import Tuple
 from ddtrace.trace import Span
 from ddtrace.trace import TraceFilter
 from ddtrace.trace import tracer
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENT_URL = os.environ.get("DDI_TEST_AGENT_URL", "http://127.0.0.1:8126")
@@ -174,6 +182,244 @@ def assert_no_secret(spans: Iterable[Span], secret: str) -> None:
     for span in spans:
         blob = json.dumps([span.resource, span.get_tags()], default=str)
         assert secret not in blob, f"secret leaked on {span.name}"
+
+
+# --- bad input catalogs: a traced call behaves exactly as the untraced one, and never raises from our code ---
+
+Outcome = Tuple[str, Any]  # ("returned", value) or ("raised", (exception type, message))
+
+
+def outcome(call: Callable[[], Any]) -> Outcome:
+    """What the application sees of ``call()``: its result, or the exception's type and message."""
+    try:
+        return "returned", call()
+    except Exception as exc:
+        return "raised", (type(exc), str(exc))
+
+
+async def async_outcome(call: Callable[[], Awaitable[Any]]) -> Outcome:
+    try:
+        return "returned", await call()
+    except Exception as exc:
+        return "raised", (type(exc), str(exc))
+
+
+async def maybe(value: Any) -> Any:
+    """``value``, awaited if it is awaitable: one catalog case serves a library's sync and async APIs."""
+    return await value if inspect.isawaitable(value) else value
+
+
+PROPAGATION_HEADERS = ("x-datadog-", "traceparent", "tracestate", "baggage")
+
+
+def without_propagation(echoed: Mapping[str, Any]) -> Dict[str, Any]:
+    """Request headers a server saw, less those the integration adds (their values are per trace)."""
+    return {k: v for k, v in echoed.items() if not k.lower().startswith(PROPAGATION_HEADERS)}
+
+
+@contextmanager
+def plugins_off(*integrations: str) -> Iterator[None]:
+    """The integrations' plugins unsubscribed: their publishers call straight through, as untraced."""
+    from ddtrace_integrations import _patching
+    from ddtrace_integrations import tracing_plugins
+
+    modules = [_patching.BUILTIN[name].plugins for name in integrations]
+    for module in modules:
+        tracing_plugins.shutdown(module)
+    try:
+        yield
+    finally:
+        for module in modules:
+            tracing_plugins.initialize(module)
+
+
+def our_records(records: Iterable[logging.LogRecord]) -> List[logging.LogRecord]:
+    return [r for r in records if r.name.startswith("ddtrace_integrations")]
+
+
+def assert_no_fault(records: Iterable[logging.LogRecord], *integrations: str) -> None:
+    """Nothing of ours logged above debug (a plugin fault logs an error), and every plugin is still on."""
+    import importlib
+
+    from ddtrace_integrations import _patching
+    from ddtrace_integrations import tracing_plugins
+
+    loud = [(r.name, r.getMessage()) for r in our_records(records) if r.levelno > logging.DEBUG]
+    assert loud == [], loud
+    for name in integrations:
+        module = importlib.import_module(_patching.BUILTIN[name].plugins)
+        off = [cls.__name__ for cls in tracing_plugins.plugins_in(module) if not tracing_plugins.get(cls).enabled]
+        assert off == [], f"plugins switched off: {off}"
+
+
+def _positions_masked(found: Outcome) -> Outcome:
+    if found[0] != "raised":
+        return found
+    kind, message = found[1]
+    return found[0], (kind, re.sub(r"[0-9]+", "#", message.split("\n", 1)[0]))
+
+
+def assert_same_and_traced(
+    untraced: Outcome,
+    traced: Outcome,
+    found: List[Span],
+    count: int,
+    records: Iterable[logging.LogRecord],
+    *integrations: str,
+    reached: bool = True,
+    commented: bool = False,
+    error: Optional[bool] = None,
+) -> None:
+    """The catalog's rule for one case: the application saw what it sees untraced; ``count`` spans were made
+    (0: the call went untraced, and our code said so at debug level; or, not ``reached``, the library refused
+    the call before any traced method ran, and our code said nothing), each marked as an error when the call
+    raised (or, for a server, as ``error`` says); no plugin failed. ``commented``: queries carried a DBM
+    comment, which shifts the positions a driver's error message quotes (as under ddtrace): an error's first
+    line is then compared with its numbers masked."""
+    if commented and traced != untraced:
+        traced, untraced = _positions_masked(traced), _positions_masked(untraced)
+    assert traced == untraced, f"traced {traced!r} != untraced {untraced!r}"
+    assert len(found) == count, [(s.name, s.resource, s.error) for s in found]
+    debug = [r.getMessage() for r in our_records(records) if r.levelno == logging.DEBUG]
+    if not reached:
+        assert count == 0 and debug == [], debug
+    elif count == 0:
+        assert debug, "skipped without a debug log"
+    elif traced[0] == "raised" if error is None else error:
+        assert any(s.error == 1 for s in found), found
+    else:
+        assert all(s.error == 0 for s in found), found
+    assert_no_fault(records, *integrations)
+
+
+async def asgi_call(app: Any, method: str, path: str, query: bytes, headers: List[Tuple[bytes, bytes]]) -> Any:
+    """One HTTP request through an ASGI application, as a server hands it over (the client never disconnects):
+    the response's status, headers and body."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    requested, done, sent = False, asyncio.Event(), []
+
+    async def receive() -> Dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()  # Django listens for a disconnect while the view runs
+        return {"type": "http.disconnect"}
+
+    async def send(message: Dict[str, Any]) -> None:
+        sent.append(message)
+
+    try:
+        await app(scope, receive, send)
+    finally:
+        done.set()
+    start = sent[0]
+    return start["status"], sorted(start["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
+
+
+# --- untrusted propagation headers (hypothesis): what a caller may send, and what it may be continued from ---
+
+MAX_64 = 2**64
+TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
+
+_ids = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.from_regex(r"[0-9]{1,30}", fullmatch=True),
+    st.text(max_size=40),
+    st.just(""),
+)
+_hex = st.text(alphabet="0123456789abcdefABCDEFxyz-", min_size=0, max_size=34)
+_traceparent = st.one_of(
+    st.builds(lambda v, t, p, f: f"{v}-{t}-{p}-{f}", _hex, _hex, _hex, _hex),
+    st.from_regex(r"00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]", fullmatch=True),
+    st.text(max_size=80),
+)
+_values: Dict[str, st.SearchStrategy[str]] = {
+    "x-datadog-trace-id": _ids,
+    "x-datadog-parent-id": _ids,
+    "x-datadog-sampling-priority": _ids,
+    "x-datadog-origin": st.text(max_size=20),
+    "x-datadog-tags": st.one_of(st.text(max_size=60), st.from_regex(r"_dd\.p\.tid=[0-9a-fx]{0,18}", fullmatch=True)),
+    "traceparent": _traceparent,
+    "tracestate": st.text(max_size=80),
+    "baggage": st.text(max_size=60),
+}
+headers_strategy = st.fixed_dictionaries({}, optional=_values).map(
+    lambda h: {k: v for k, v in h.items() if "\x00" not in v}
+)
+
+
+def _decimal(value: Optional[str]) -> Optional[int]:
+    try:
+        number = int(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and 0 < number < MAX_64 else None
+
+
+def carried_ids(headers: Dict[str, str]) -> Set[Tuple[int, int]]:
+    """(trace id, parent id) pairs the headers carry well-formed: a span may continue or link to these only."""
+    found = set()
+    trace_id, parent_id = _decimal(headers.get("x-datadog-trace-id")), _decimal(headers.get("x-datadog-parent-id"))
+    if trace_id and parent_id:
+        found.add((trace_id, parent_id))
+    match = TRACEPARENT.fullmatch(headers.get("traceparent", "").strip().lower())
+    if match and int(match[1], 16) and int(match[2], 16):
+        found.add((int(match[1], 16), int(match[2], 16)))
+    return found
+
+
+def continues_only_what_was_carried(trace_id: int, parent_id: int, headers: Dict[str, str]) -> bool:
+    """The datadog headers carry a trace id's lower 64 bits (the upper half travels in ``_dd.p.tid``)."""
+    return any(
+        parent_id == parent and trace_id in (trace, trace + (trace_id >> 64 << 64))
+        for trace, parent in carried_ids(headers)
+    )
+
+
+def raw(headers: Dict[str, str], garbage: Dict[str, bytes]) -> List[Tuple[bytes, bytes]]:
+    """``headers`` as the (name, value) byte pairs of a wire protocol (ASGI, Kafka), with ``garbage`` added:
+    arbitrary bytes (non-UTF-8 too) under propagation names, a second value when the name is already there."""
+    pairs = [(k.encode(), v.encode("utf-8", "surrogatepass")) for k, v in headers.items()]
+    return pairs + [(k.encode(), v) for k, v in garbage.items()]
+
+
+raw_headers_strategy = st.builds(
+    raw,
+    headers_strategy,
+    st.dictionaries(st.sampled_from(sorted(_values)), st.binary(max_size=40), max_size=3),
+)
+
+
+def candidate_headers(pairs: List[Tuple[bytes, bytes]], decode: Callable[[bytes], str]) -> List[Dict[str, str]]:
+    """Every text mapping ``pairs`` may be read as (``decode`` being how the integration decodes a value): with
+    a name repeated, whichever of its values a reader keeps."""
+    import itertools
+
+    by_name: Dict[str, List[str]] = {}
+    for name, value in pairs:
+        by_name.setdefault(name.decode("latin-1").lower(), []).append(decode(value))
+    names = sorted(by_name)
+    return [dict(zip(names, chosen)) for chosen in itertools.product(*(by_name[n] for n in names))]
+
+
+def assert_valid_parent(trace_id: int, span_id: int, carried: Iterable[Dict[str, str]]) -> None:
+    """A continued or linked context has valid ids, and ids that one reading of the headers carried."""
+    assert 0 < trace_id < 2**128 and 0 < span_id < MAX_64, (trace_id, span_id)
+    assert any(continues_only_what_was_carried(trace_id, span_id, h) for h in carried), (trace_id, span_id)
 
 
 # --- running a workload in a subprocess and reading its traces back from the test agent ---

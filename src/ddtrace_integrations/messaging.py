@@ -20,12 +20,19 @@ log = dd.get_logger(__name__)
 
 
 def with_headers(headers: Any, added: Mapping[str, str], *, as_bytes: bool) -> Any:
-    """A new header collection: the caller's (mapping, pairs or None) followed by ``added``. The caller's
-    object is never modified; pairs stay pairs, so repeated names keep their order."""
+    """A new header collection of the caller's kind (dict, list or tuple of pairs, or None: a list) followed by
+    ``added``. The caller's object is never modified; pairs stay pairs, so repeated names keep their order. Any
+    other kind is left as it is, without the trace context: a copy of another type could be accepted where the
+    caller's object is refused (confluent-kafka takes lists, not tuples), or consume a one-shot iterable."""
     extra = [(name, value.encode("utf-8") if as_bytes else value) for name, value in added.items()]
-    if isinstance(headers, Mapping):
+    if headers is None or isinstance(headers, list):
+        return [*(headers or ()), *extra]
+    if isinstance(headers, tuple):
+        return (*headers, *extra)
+    if isinstance(headers, dict):
         return {**headers, **dict(extra)}
-    return [*(headers or ()), *extra]
+    log.debug("message headers of type %s left without the trace context", type(headers).__name__)
+    return headers
 
 
 def headers_rewrite(parameters: Parameters, *, as_bytes: bool) -> Rewrite:

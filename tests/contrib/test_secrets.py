@@ -1,7 +1,8 @@
 """Secrets never reach a span under default settings: each test plants a distinct secret in every place a caller
 can put one (URL userinfo, a sensitive query parameter, ``Authorization``, cookies, a header not on the
-allow-list) and searches every recorded span's resource, meta and metrics for it. The database integrations'
-DSN passwords are covered in their own modules (asyncpg, psycopg, mysql)."""
+allow-list, a URL fragment, a DSN or connection password, a message header) and searches every recorded span's
+resource, meta and metrics for it, under default settings (plus the optional connect spans, which see the
+connection's parameters)."""
 
 from __future__ import annotations
 
@@ -16,17 +17,26 @@ from typing import Iterator
 import httpx
 import pytest
 from ddtrace.trace import Span
+from helpers import PG_DSN
+from helpers import asgi_call
+from helpers import assert_no_secret
 
 import ddtrace_integrations
 
 SECRETS = {
     "userinfo": "S3cretUserinfo",
     "query": "S3cretQueryToken",
+    "query_password": "S3cretQueryPassword",
+    "query_api_key": "S3cretQueryApiKey",
+    "query_signature": "S3cretQuerySignature",
     "authorization": "S3cretBearer",
     "cookie": "S3cretCookie",
     "header": "S3cretApiKey",
 }
-QUERY = f"?token={SECRETS['query']}&page=2"
+QUERY = (
+    f"?token={SECRETS['query']}&page=2&password={SECRETS['query_password']}"
+    f"&api_key={SECRETS['query_api_key']}&X-Amz-Signature={SECRETS['query_signature']}"
+)
 HEADERS = {
     "Authorization": f"Bearer {SECRETS['authorization']}",
     "Cookie": f"session={SECRETS['cookie']}",
@@ -55,7 +65,7 @@ def _with_userinfo(base: str) -> str:
 
 
 def test_http_clients_keep_secrets_out_of_spans(clients, spans, base):
-    url = _with_userinfo(base) + "/headers" + QUERY
+    url = _with_userinfo(base) + "/headers" + QUERY + "#S3cretFragment"
     with httpx.Client() as client:
         assert client.get(url, headers=HEADERS).status_code == 200
 
@@ -71,6 +81,17 @@ def test_http_clients_keep_secrets_out_of_spans(clients, spans, base):
 
     asyncio.run(with_aiohttp())
     assert_secret_free(spans.spans, 5)  # httpx's request, aiohttp's two requests and their connects
+    assert_no_secret(spans.spans, "S3cretFragment")
+
+
+def test_async_httpx_keeps_secrets_out_of_spans(clients, spans, base):
+    async def request() -> None:
+        async with httpx.AsyncClient() as client:
+            response = await client.get(_with_userinfo(base) + "/headers" + QUERY, headers=HEADERS)
+            assert response.status_code == 200
+
+    asyncio.run(request())
+    assert_secret_free(spans.spans, 1)
 
 
 @pytest.fixture
@@ -100,3 +121,118 @@ def test_django_keeps_secrets_out_of_spans(django_app, spans):
     client.cookies["session"] = SECRETS["cookie"]
     assert client.get("/users/7" + QUERY, headers=headers).status_code == 200
     assert_secret_free(spans.spans, 5)
+
+
+def test_django_asgi_keeps_secrets_out_of_spans(django_app, spans):
+    from django.core.asgi import get_asgi_application
+
+    headers = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+    status, _, _ = asyncio.run(asgi_call(get_asgi_application(), "GET", "/items/7", QUERY[1:].encode(), headers))
+    assert status == 200
+    assert_secret_free(spans.spans, 3)
+
+
+# --- databases: the password of a DSN, of a URL-style DSN's userinfo, or of a keyword never reaches a tag ---
+
+DB_PASSWORD = "S3cretDbPassword"
+PG_URL = PG_DSN.replace("postgres@", f"postgres:{DB_PASSWORD}@", 1)  # trust auth: accepted, and never checked
+
+
+@pytest.fixture
+def connect_spans_on(monkeypatch):
+    import asyncpg  # noqa: F401  imported: a library's settings are registered when it is patched
+    import mysql.connector  # noqa: F401
+    import MySQLdb  # noqa: F401
+    import psycopg  # noqa: F401
+    import pymysql  # noqa: F401
+
+    from ddtrace_integrations import _ddtrace as dd
+
+    ddtrace_integrations.patch(psycopg=True, asyncpg=True, mysql=True, pymysql=True, mysqldb=True)
+    for name in ("psycopg", "mysql", "pymysql", "mysqldb"):
+        monkeypatch.setitem(dd.registered_config(name), "trace_connect", True)
+    yield
+    ddtrace_integrations.unpatch(psycopg=True, asyncpg=True, mysql=True, pymysql=True, mysqldb=True)
+
+
+def test_postgres_passwords_stay_out_of_spans(connect_spans_on, spans):
+    import asyncpg
+    import psycopg
+    import psycopg2
+
+    async def with_async_drivers() -> None:
+        conn = await psycopg.AsyncConnection.connect(PG_URL + "?application_name=shop")
+        await (await conn.execute("SELECT 1")).fetchall()
+        await conn.close()
+        apg = await asyncpg.connect(PG_URL)
+        await apg.fetchval("SELECT 1")
+        await apg.close()
+
+    for conn in (psycopg.connect(PG_URL), psycopg2.connect(PG_URL), psycopg2.connect(PG_DSN, password=DB_PASSWORD)):
+        conn.cursor().execute("SELECT 1")
+        conn.commit()
+        conn.close()
+    asyncio.run(with_async_drivers())
+    queries = [s for s in spans.spans if s.name == "postgres.query"]
+    assert len(queries) == 5 and spans.named("postgres.connect"), [s.name for s in spans.spans]
+    assert_no_secret(spans.spans, DB_PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def mysql_user() -> Iterator[Dict[str, object]]:
+    """A MariaDB account with a real password (root has none), made and dropped untraced."""
+    import os
+
+    import pymysql
+
+    args: Dict[str, object] = {"host": os.environ.get("DDI_MYSQL_HOST", "127.0.0.1")}
+    args["port"] = int(os.environ.get("DDI_MYSQL_PORT", "3306"))
+    admin = pymysql.connect(user="root", **args)  # type: ignore[arg-type]
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE USER IF NOT EXISTS 'ddi_secret'@'%' IDENTIFIED BY '{DB_PASSWORD}'")
+        cursor.execute("GRANT ALL ON test.* TO 'ddi_secret'@'%'")
+    yield {**args, "user": "ddi_secret", "database": "test"}
+    with admin.cursor() as cursor:
+        cursor.execute("DROP USER IF EXISTS 'ddi_secret'@'%'")
+    admin.close()
+
+
+def test_mysql_passwords_stay_out_of_spans(mysql_user, connect_spans_on, spans):
+    import mysql.connector
+    import MySQLdb
+    import pymysql
+
+    bad = {**mysql_user, "password": "wrong-" + DB_PASSWORD}
+    for connect in (mysql.connector.connect, pymysql.connect, MySQLdb.connect):
+        conn = connect(**mysql_user, password=DB_PASSWORD)  # type: ignore[operator]
+        cursor = conn.cursor()
+        cursor.execute("SELECT CURRENT_USER()")
+        assert str(cursor.fetchall()[0][0]).startswith("ddi_secret@")  # the password was needed, and used
+        conn.close()
+        with pytest.raises(Exception, match="denied"):
+            connect(**bad)  # type: ignore[operator]
+    assert len([s for s in spans.spans if s.name in ("mysql.query", "pymysql.query")]) == 3
+    assert_no_secret(spans.spans, DB_PASSWORD)
+
+
+# --- messaging: a header's value is never a tag ---
+
+
+def test_kafka_message_headers_stay_out_of_spans(spans):
+    sys.path.insert(0, str(Path(__file__).parent / "kafka"))
+    try:
+        from clients import CLIENTS
+        from clients import new_topic
+    finally:
+        sys.path.remove(str(Path(__file__).parent / "kafka"))
+    ddtrace_integrations.patch(kafka=True, aiokafka=True, kafka_python=True)
+    try:
+        for adapter in CLIENTS.values():
+            client = adapter(new_topic())
+            client.produce(b"v", b"k", [("authorization", b"S3cretKafkaHeader"), ("x-api-key", b"S3cretKafkaHeader")])
+            assert client.consume_one() is not None
+            client.close()
+    finally:
+        ddtrace_integrations.unpatch(kafka=True, aiokafka=True, kafka_python=True)
+    assert len(spans.named("kafka.produce")) == 3 and len(spans.named("kafka.consume")) >= 3
+    assert_no_secret(spans.spans, "S3cretKafkaHeader")

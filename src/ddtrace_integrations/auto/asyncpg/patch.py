@@ -47,9 +47,12 @@ def _connect_done(ctx: Any, conn: Any) -> None:
 
 
 def _query_items(protocol: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    first: Any = argument(args, kwargs, 0, "query") or kwargs.get("state")
+    first: Any = argument(args, kwargs, 0, "query")
+    if first is None:
+        first = kwargs.get("state")
     plain = isinstance(first, (str, bytes))  # a prepared statement's state is never commented
-    return {"db_context": _context(_connections.get(protocol), first if plain else first.query, plain)}
+    query = first if plain else getattr(first, "query", first)  # asyncpg refuses anything else itself
+    return {"db_context": _context(_connections.get(protocol), query, plain)}
 
 
 def _with_comment(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:

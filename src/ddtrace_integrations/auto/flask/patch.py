@@ -40,6 +40,15 @@ APP_HOOKS = ("before_request", "after_request", "teardown_request", "teardown_ap
 BLUEPRINT_HOOKS = (*APP_HOOKS[:3], "before_app_request", "after_app_request", "teardown_app_request")
 
 
+def _query_params(req: Any) -> Any:
+    """The parsed query, or none when it is not UTF-8 (Werkzeug then cannot parse it): the request is still
+    traced, with its raw query."""
+    try:
+        return req.args
+    except UnicodeDecodeError:
+        return {}
+
+
 def patch(flask: ModuleType) -> None:
     import werkzeug
     from werkzeug.exceptions import NotFound
@@ -55,7 +64,7 @@ def patch(flask: ModuleType) -> None:
             req.path,
             headers=req.headers,
             query=req.query_string,
-            query_params=req.args,
+            query_params=_query_params(req),
             peer_ip=req.remote_addr,
             cookies=req.cookies,
             tags=dict(version),

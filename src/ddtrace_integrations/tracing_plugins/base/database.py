@@ -70,6 +70,8 @@ class DatabasePlugin(StoragePlugin):
         mode = dd.dbm_config.propagation_mode
         if mode not in _INJECTING_MODES or not db.dbm_injectable or self.is_commented(db.query):
             return
+        if isinstance(db.query, (str, bytes)) and not db.query.strip():
+            return  # a comment would turn an empty query, an error for the server, into a valid statement
         # a statement cached by its text gets the service comment only: a traceparent would make every
         # execution a new statement for the server
         with_trace = mode == "full" and not db.prepared
