@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import operator
 import sys
 from types import ModuleType
 from typing import Any
@@ -96,12 +97,31 @@ log = get_logger(__name__)
 # --- the publisher's hot path: a context and a module's pin, without the detours of the general-purpose API ---
 
 
+_new_object = object.__new__
+
+
 def new_context(identifier: str, data: Dict[str, Any], dispatch_end_event: bool = True) -> core.ExecutionContext:
     """What ``core.context_with_data(identifier, **data)`` makes, a child of the current context, holding
-    ``data`` itself as its items: the keyword form copies them twice, on every traced call."""
-    ctx: core.ExecutionContext = core._CONTEXT_CLASS(identifier, core._CURRENT_CONTEXT.get(), None, dispatch_end_event)
+    ``data`` itself as its items: the keyword form copies them twice, on every traced call. Its fields are set
+    here, where ``__init__`` (a keyword-collecting Python call) would cost a frame and a dict more per call."""
+    ctx: core.ExecutionContext = _new_object(ExecutionContext)
+    ctx.identifier = identifier
     ctx._data = data
+    ctx._event = None
+    ctx._suppress_exceptions = None
+    ctx._parent = CURRENT_CONTEXT.get()
+    ctx._token = None
+    ctx._dispatch_end_event = dispatch_end_event
+    ctx._end_event_dispatched = False
     return ctx
+
+
+# A context's items, read in one C call (``ctx.get_item`` is a Python method wrapping a dict lookup): for the
+# few items every span of a hot path reads.
+context_items: Callable[[core.ExecutionContext], Dict[str, Any]] = operator.attrgetter("_data")
+# The hub's current context: a publisher entering and leaving a context itself sets and resets it, as
+# ``ExecutionContext.__enter__``/``__exit__`` do, so that ddtrace's own lookups (``find_item``) see it.
+CURRENT_CONTEXT = core._CURRENT_CONTEXT
 
 
 def module_pin(module: ModuleType) -> Optional[Pin]:
@@ -515,6 +535,12 @@ def service_and_source(service: Optional[str], int_config: Any) -> Tuple[Optiona
         recorder = _ServiceRecorder()
         set_service_and_source(recorder, service, int_config)  # type: ignore[arg-type]
         return _remember(_service_sources, key, (recorder.service, recorder.source))
+
+
+def peer_service_defaults() -> bool:
+    """``peer_service_config.set_defaults_enabled``, read from the value that property caches: asked per span."""
+    enabled = peer_service_config._set_defaults_enabled
+    return peer_service_config.set_defaults_enabled if enabled is None else enabled
 
 
 def parent_of(span: Span) -> Any:

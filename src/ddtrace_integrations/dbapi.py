@@ -265,16 +265,17 @@ class DbApiPublisher(Publisher):
     # --- what the call hands back ---
 
     def _with_comment(self, ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
-        commented = ctx.get_item("db_context").commented_query
+        commented = dd.context_items(ctx)["db_context"].commented_query
         if commented is None:
             return args, kwargs
         return replace_argument(args, kwargs, 0, self.driver.query_keyword, commented)
 
     @staticmethod
     def _rowcount(ctx: Any, result: Any) -> None:
-        rowcount = getattr(ctx.get_item("instance"), "rowcount", None)
+        items = dd.context_items(ctx)
+        rowcount = getattr(items["instance"], "rowcount", None)
         if isinstance(rowcount, int):
-            ctx.get_item("db_context").rowcount = rowcount
+            items["db_context"].rowcount = rowcount
 
 
 _by_module: Dict[str, DbApiPublisher] = {}

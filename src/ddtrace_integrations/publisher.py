@@ -24,6 +24,7 @@ from typing import Type
 import wrapt
 
 from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.events import InternalContext
 
 log = dd.get_logger(__name__)
@@ -55,7 +56,18 @@ class Event:
     Each runs guarded: a failure logs at debug level and the call proceeds untraced or unchanged.
     """
 
-    __slots__ = ("build", "deferred_end", "done", "exclusive", "name", "pin_source", "returned", "rewrite", "started")
+    __slots__ = (
+        "build",
+        "deferred_end",
+        "done",
+        "ended",
+        "exclusive",
+        "name",
+        "pin_source",
+        "returned",
+        "rewrite",
+        "started",
+    )
 
     def __init__(
         self,
@@ -71,6 +83,7 @@ class Event:
         self.name = name
         self.deferred_end = deferred_end
         self.started = "context.started." + name
+        self.ended = "context.ended." + name
         self.returned = "context.returned." + name
         self.build = build
         self.pin_source = pin_source
@@ -109,10 +122,6 @@ class Event:
             log.debug("%s: arguments left unchanged", self.name, exc_info=True)
             return args, kwargs
 
-    def failed(self, ctx: dd.ExecutionContext) -> None:
-        if self.deferred_end:
-            ctx.dispatch_ended_event(*sys.exc_info())
-
     def finish(self, ctx: dd.ExecutionContext, result: Any) -> None:
         if self.done is not None:
             try:
@@ -127,9 +136,12 @@ class Event:
 
 def find_pin(instance: Any, source: Any = None) -> Optional[dd.Pin]:
     """The instance's own pin (a user's ``Pin.override``), else the pin of ``source`` (the patched module)."""
-    if getattr(instance, dd.PIN_ATTR, None) is not None or (
-        _may_forward_pin(type(instance)) and hasattr(instance, "__getddpin__")
-    ):
+    if getattr(instance, dd.PIN_ATTR, None) is not None:
+        return dd.Pin.get_from(instance)
+    forwards = _forwarding.get(type(instance))
+    if forwards is None:
+        forwards = _may_forward_pin(type(instance))
+    if forwards and hasattr(instance, "__getddpin__"):
         return dd.Pin.get_from(instance)
     if type(source) is ModuleType:
         return dd.module_pin(source)
@@ -143,73 +155,121 @@ _forwarding: Dict[type, bool] = {}
 
 def _may_forward_pin(cls: type) -> bool:
     """Whether instances of ``cls`` may answer ``__getddpin__`` (a pin holder of its own, or a proxy that forwards
-    attribute lookups, such as wrapt's): asked once per class, where asking the instance costs an attribute miss on
-    every traced call."""
-    try:
-        return _forwarding[cls]
-    except KeyError:
-        if len(_forwarding) >= 256:  # classes made on the fly must not accumulate
-            _forwarding.clear()
-        answer = _forwarding[cls] = hasattr(cls, "__getddpin__") or hasattr(cls, "__getattr__")
-        return answer
+    attribute lookups, such as wrapt's): asked once per class (``_forwarding``), where asking the instance costs an
+    attribute miss on every traced call."""
+    if len(_forwarding) >= 256:  # classes made on the fly must not accumulate
+        _forwarding.clear()
+    answer = _forwarding[cls] = hasattr(cls, "__getddpin__") or hasattr(cls, "__getattr__")
+    return answer
+
+
+_NO_EXCEPTION: Tuple[None, None, None] = (None, None, None)
+_current = dd.CURRENT_CONTEXT
+_dispatch = dd.core.dispatch
+
+
+# The wrappers below enter and leave the context themselves, as ``with ctx`` would (the current context set,
+# ``context.started``, then ``context.ended`` with the exception, the current context reset), without the
+# three Python calls of ExecutionContext's ``__init__``/``__enter__``/``__exit__`` and the event names those
+# build on every call.
 
 
 def traced(event: Event) -> Wrapper:
     """Wrapper for a plain (sync) callable. Nothing is looked up before the one listener check."""
-    started, has_listeners = event.started, dd.core.has_listeners
+    started, ended, has_listeners, context = event.started, event.ended, dd.core.has_listeners, event.context
+    rewrite, done, deferred = event.rewrite, event.done, event.deferred_end
 
     def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not has_listeners(started):
             return wrapped(*args, **kwargs)
-        ctx, held = event.context(instance, args, kwargs)
+        ctx, held = context(instance, args, kwargs)
         if ctx is None:
             return wrapped(*args, **kwargs)
         result = _NO_RESULT
-        token = _inside.set(held) if held is not None else None
-        with ctx:
+        exc_info: ExcInfo = _NO_EXCEPTION
+        inside = _inside.set(held) if held is not None else None
+        current = _current.set(ctx)
+        _dispatch(started, (ctx,))
+        try:
+            if rewrite is not None:
+                try:
+                    args, kwargs = rewrite(ctx, args, kwargs)
+                except Exception:
+                    log.debug("%s: arguments left unchanged", event.name, exc_info=True)
+            result = wrapped(*args, **kwargs)
+            return result
+        except BaseException:
+            exc_info = sys.exc_info()
+            if deferred:
+                ctx.dispatch_ended_event(*exc_info)
+            raise
+        finally:
+            if deferred:
+                event.finish(ctx, result)
+            elif done is not None:
+                try:
+                    done(ctx, None if result is _NO_RESULT else result)
+                except Exception:
+                    log.debug("%s: result not recorded", event.name, exc_info=True)
+            if inside is not None:
+                _inside.reset(inside)
+            if not deferred and not ctx._end_event_dispatched:
+                _dispatch(ended, (ctx, exc_info))
+                ctx._end_event_dispatched = True
             try:
-                if event.rewrite is not None:
-                    args, kwargs = event.arguments(ctx, args, kwargs)
-                result = wrapped(*args, **kwargs)
-                return result
-            except BaseException:
-                event.failed(ctx)
-                raise
-            finally:
-                if event.done is not None or event.deferred_end:
-                    event.finish(ctx, result)
-                if token is not None:
-                    _inside.reset(token)
+                _current.reset(current)
+            except (ValueError, LookupError):  # ended in another asyncio context: ddtrace leaves it too
+                log.debug("%s: the current context could not be reset", event.name, exc_info=True)
 
     return wrapper
 
 
 def traced_async(event: Event) -> Wrapper:
     """Wrapper for a coroutine function."""
-    started, has_listeners = event.started, dd.core.has_listeners
+    started, ended, has_listeners, context = event.started, event.ended, dd.core.has_listeners, event.context
+    rewrite, done, deferred = event.rewrite, event.done, event.deferred_end
 
     async def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not has_listeners(started):
             return await wrapped(*args, **kwargs)
-        ctx, held = event.context(instance, args, kwargs)
+        ctx, held = context(instance, args, kwargs)
         if ctx is None:
             return await wrapped(*args, **kwargs)
         result = _NO_RESULT
-        token = _inside.set(held) if held is not None else None
-        with ctx:
+        exc_info: ExcInfo = _NO_EXCEPTION
+        inside = _inside.set(held) if held is not None else None
+        current = _current.set(ctx)
+        _dispatch(started, (ctx,))
+        try:
+            if rewrite is not None:
+                try:
+                    args, kwargs = rewrite(ctx, args, kwargs)
+                except Exception:
+                    log.debug("%s: arguments left unchanged", event.name, exc_info=True)
+            result = await wrapped(*args, **kwargs)
+            return result
+        except BaseException:
+            exc_info = sys.exc_info()
+            if deferred:
+                ctx.dispatch_ended_event(*exc_info)
+            raise
+        finally:
+            if deferred:
+                event.finish(ctx, result)
+            elif done is not None:
+                try:
+                    done(ctx, None if result is _NO_RESULT else result)
+                except Exception:
+                    log.debug("%s: result not recorded", event.name, exc_info=True)
+            if inside is not None:
+                _inside.reset(inside)
+            if not deferred and not ctx._end_event_dispatched:
+                _dispatch(ended, (ctx, exc_info))
+                ctx._end_event_dispatched = True
             try:
-                if event.rewrite is not None:
-                    args, kwargs = event.arguments(ctx, args, kwargs)
-                result = await wrapped(*args, **kwargs)
-                return result
-            except BaseException:
-                event.failed(ctx)
-                raise
-            finally:
-                if event.done is not None or event.deferred_end:
-                    event.finish(ctx, result)
-                if token is not None:
-                    _inside.reset(token)
+                _current.reset(current)
+            except (ValueError, LookupError):  # ended in another asyncio context: ddtrace leaves it too
+                log.debug("%s: the current context could not be reset", event.name, exc_info=True)
 
     return wrapper
 

@@ -41,18 +41,19 @@ class DatabasePlugin(StoragePlugin):
         return db.query
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
-        db: DatabaseContext = ctx.get_item("db_context")
+        items = dd.context_items(ctx)
+        db: DatabaseContext = items["db_context"]
         span = self.start_span(ctx, self.operation_name(ctx, db), resource=self.resource(ctx, db))
         if span is None:
             return
-        pin = ctx.get_item("pin")
+        pin = items["pin"]
         if pin.tags:
             dd.set_tags(span, pin.tags)
         self.set_database_tags(span, db)
         self.propagate_dbm(span, db)
 
     def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
-        db: DatabaseContext = ctx.get_item("db_context")
+        db: DatabaseContext = dd.context_items(ctx)["db_context"]
         if self.tags_at_finish:
             self.set_database_tags(span, db)
         if db.rowcount is not None:

@@ -12,6 +12,7 @@ from typing import Tuple
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
+from ddtrace_integrations.tracing_plugins.base.tracing import _configs
 
 PEER_SERVICE = "peer.service"
 PEER_SERVICE_SOURCE = "_dd.peer.service.source"
@@ -40,7 +41,9 @@ class OutboundPlugin(TracingPlugin):
         service = dd.pin_service(pin) if pin is not None else None
         if service:
             return service
-        config = self.integration_config
+        config = _configs.get(self.package)
+        if config is None:
+            config = self.integration_config
         service = dd.setting(config, "service")
         if service is None:
             service = dd.setting(config, "service_name")
@@ -59,7 +62,7 @@ class OutboundPlugin(TracingPlugin):
 
         With peer-service defaults off only a user-set value can exist, and that processor handles it alike.
         """
-        if not dd.peer_service_config.set_defaults_enabled or span.get_tag(PEER_SERVICE_SOURCE):
+        if not dd.peer_service_defaults() or span.get_tag(PEER_SERVICE_SOURCE):
             return
         value = span.get_tag(PEER_SERVICE)
         source = PEER_SERVICE

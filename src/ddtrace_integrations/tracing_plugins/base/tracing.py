@@ -20,6 +20,7 @@ SPAN = "span"
 _CLASS_TYPE: Any = object()  # start_span's defaults: the class's span type, the active span as parent
 _ACTIVE: Any = object()
 _tracer = dd.tracer  # one object for the life of the process (its context provider may be reconfigured)
+_configs = dd.registered_configs  # ``integration_config`` without the property call, on the hot path
 
 
 class TracingPlugin:
@@ -124,7 +125,7 @@ class TracingPlugin:
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         """The context ended: its span, if it has one, is finished (``finish_span``). Override to make the
         span only now (e.g. a receive, whose messages are known when it returns)."""
-        span = ctx.get_item(SPAN)
+        span = dd.context_items(ctx).get(SPAN)
         if span is not None:
             self.finish_span(ctx, span, exc_info)
 
@@ -165,10 +166,14 @@ class TracingPlugin:
         what is active (None: a root span); ``inherit_service``: part of its parent's work, under its service;
         ``service_source=False``: the tracer alone names the service's source (``_dd.svc_src``).
         """
-        pin = ctx.get_item("pin")
-        if pin is None or not pin.enabled():
+        items = dd.context_items(ctx)
+        pin = items.get("pin")
+        if pin is None or not (_tracer.enabled or pin.enabled()):  # pin.enabled(): the tracer's, or APM opted out
             return None
-        service = None if inherit_service else service or self.service(pin)
+        if inherit_service:
+            service = None
+        elif service is None:
+            service = self.service(pin)
         span = _tracer.start_span(  # positional: the keyword form costs more per span
             name,
             _tracer.context_provider.active() if child_of is _ACTIVE else child_of,
@@ -179,7 +184,8 @@ class TracingPlugin:
         )
         mapped = source = None
         if service_source and not self.tracer_service_source:
-            mapped, source = dd.service_and_source(service, self.integration_config)
+            config = _configs.get(self.package)
+            mapped, source = dd.service_and_source(service, self.integration_config if config is None else config)
         attributes = self._attributes.get(source)
         if attributes is None:
             attributes = self._attributes[source] = self.span_attributes()
@@ -188,5 +194,5 @@ class TracingPlugin:
         dd.set_attributes(span, attributes)
         if mapped is not None:
             span.service = mapped
-        ctx.set_item(SPAN, span)
+        items[SPAN] = span
         return span
