@@ -270,10 +270,16 @@ LISTENING: Dict[str, Tuple[type, ...]] = {"disabled": (), "v2_nospan": (FakeNoSp
 
 
 def set_listeners(name: str) -> None:
+    """Only the configuration's plugins listen. An unregistered plugin keeps listening to ``context.ended`` (to
+    end the spans of calls in flight); no call is in flight here, so that listener goes too, or every other
+    configuration would pay for it."""
     wanted = LISTENING.get(name, (FakeQueryPlugin,))
     for cls in (FakeQueryPlugin, FakeNoSpanPlugin):
         if cls not in wanted:
             tracing_plugins.unregister(cls)
+            plugin = tracing_plugins._plugins.get(cls)
+            if plugin is not None:
+                core.reset_listeners(f"context.ended.{plugin.event_name}", plugin._ended_while_off)
     for cls in wanted:
         tracing_plugins.register(cls)
 

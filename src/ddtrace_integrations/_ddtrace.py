@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import operator
 import sys
@@ -167,9 +168,8 @@ def integration_setting(name: str, key: str) -> Any:
     return None if integration is None else setting(integration, key)
 
 
-def pin_service(pin: Pin) -> Optional[str]:
-    """``pin.service`` without the property: read on every span."""
-    return pin._config.get("service_name")
+# ``pin.service`` without the property: ``pin_config(pin).get("service_name")``, two C calls, read on every span.
+pin_config: Callable[[Pin], Dict[str, Any]] = operator.attrgetter("_config")
 
 
 def http_client_settings(name: str) -> Dict[str, Any]:
@@ -537,10 +537,11 @@ def service_and_source(service: Optional[str], int_config: Any) -> Tuple[Optiona
         return _remember(_service_sources, key, (recorder.service, recorder.source))
 
 
-def peer_service_defaults() -> bool:
-    """``peer_service_config.set_defaults_enabled``, read from the value that property caches: asked per span."""
-    enabled = peer_service_config._set_defaults_enabled
-    return peer_service_config.set_defaults_enabled if enabled is None else enabled
+# ``peer_service_config.set_defaults_enabled`` as that property caches it, in one C call (asked per span): None
+# until ddtrace first read the setting, then ask the property.
+peer_service_defaults: Callable[[], Optional[bool]] = functools.partial(
+    getattr, peer_service_config, "_set_defaults_enabled"
+)
 
 
 def parent_of(span: Span) -> Any:

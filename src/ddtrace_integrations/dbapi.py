@@ -89,7 +89,9 @@ class DbApiPublisher(Publisher):
     def __init__(self, driver: Driver) -> None:
         super().__init__(driver.package)
         self.driver = driver
-        self._infos: weakref.WeakKeyDictionary[Any, _Connection] = weakref.WeakKeyDictionary()
+        # connection info by weak reference to the connection (a WeakKeyDictionary whose lookup is a Python call)
+        self._infos: Dict[weakref.ref, _Connection] = {}
+        self._plain_cursors = driver.connection_of is _cursor_connection  # read ``cursor.connection`` in place
         self._last_query: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self._subclasses: Dict[type, type] = {}  # base -> traced subclass, and each traced subclass -> itself
         name = driver.package
@@ -110,7 +112,7 @@ class DbApiPublisher(Publisher):
         """What a cursor call holds: its connection, so that the driver's own statements inside one
         call (callproc's SET and CALL, executemany's rows) are not spans of their own."""
         try:
-            return self.driver.connection_of(cursor)
+            return cursor.connection if self._plain_cursors else self.driver.connection_of(cursor)
         except Exception:
             return cursor
 
@@ -167,13 +169,17 @@ class DbApiPublisher(Publisher):
 
     def info(self, connection: Any) -> _Connection:
         try:
-            return self._infos[connection]
-        except KeyError:
-            pass
+            key = weakref.ref(connection)  # equal to the reference the table holds while the connection lives
+            info = self._infos.get(key)
         except TypeError:  # neither hashable nor weakly referenceable: read it every time
             return self._read_info(connection)
-        info = self._infos[connection] = self._read_info(connection)
+        if info is None:
+            info = self._infos[weakref.ref(connection, self._forget)] = self._read_info(connection)
         return info
+
+    def _forget(self, key: weakref.ref) -> None:
+        """A connection was collected: its info goes with it."""
+        self._infos.pop(key, None)
 
     def _read_info(self, connection: Any) -> _Connection:
         try:
@@ -214,13 +220,17 @@ class DbApiPublisher(Publisher):
 
     def _remember(self, cursor: Any, query: Any) -> None:
         """The query a cursor ran, for its fetch spans (only while fetch methods are traced)."""
-        if dd.integration_setting(self.package, "trace_fetch_methods"):
+        config = dd.registered_configs.get(self.package)
+        if config is not None and dd.setting(config, "trace_fetch_methods"):
             with contextlib.suppress(TypeError):  # a cursor that cannot be weakly referenced
                 self._last_query[cursor] = query
 
     def _query_items(self, cursor: Any, args: Args, kwargs: Kwargs, tags: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-        query = argument(args, kwargs, 0, self.driver.query_keyword)
-        self._remember(cursor, query)
+        query = args[0] if args else kwargs.get(self.driver.query_keyword)
+        config = dd.registered_configs.get(self.package)
+        if config is not None and dd.setting(config, "trace_fetch_methods"):  # as _remember, without its call
+            with contextlib.suppress(TypeError):
+                self._last_query[cursor] = query
         prepared = self.driver.prepared is not None and self.driver.prepared(cursor, args, kwargs)
         return {"db_context": self._context(cursor, query, dbm_injectable=True, prepared=prepared, tags=tags)}
 

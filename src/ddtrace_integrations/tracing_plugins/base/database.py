@@ -50,7 +50,8 @@ class DatabasePlugin(StoragePlugin):
         if pin.tags:
             dd.set_tags(span, pin.tags)
         self.set_database_tags(span, db)
-        self.propagate_dbm(span, db)
+        if db.dbm_injectable and dd.dbm_config.propagation_mode in _INJECTING_MODES:
+            self.propagate_dbm(span, db)
 
     def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
         db: DatabaseContext = dd.context_items(ctx)["db_context"]

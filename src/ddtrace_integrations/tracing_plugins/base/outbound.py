@@ -38,7 +38,7 @@ class OutboundPlugin(TracingPlugin):
     def service(self, pin: Any) -> Optional[str]:
         """ddtrace's precedence for external services (pin, DD_<LIB>_SERVICE, default), read as plain dict
         lookups: IntegrationConfig attribute access costs microseconds per span."""
-        service = dd.pin_service(pin) if pin is not None else None
+        service = dd.pin_config(pin).get("service_name") if pin is not None else None
         if service:
             return service
         config = _configs.get(self.package)
@@ -50,7 +50,11 @@ class OutboundPlugin(TracingPlugin):
         return dd.setting(config, "_default_service") if service is None else service
 
     def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
-        self.set_peer_service(span)
+        defaults = dd.peer_service_defaults()
+        if defaults is None:
+            defaults = dd.peer_service_config.set_defaults_enabled
+        if defaults:
+            self.set_peer_service(span)
         super().finish_span(ctx, span, exc_info)
 
     def add_host(self, span: dd.Span, host: Optional[str], port: Optional[int] = None) -> None:
@@ -60,9 +64,10 @@ class OutboundPlugin(TracingPlugin):
     def set_peer_service(self, span: dd.Span) -> None:
         """Same precedence and tags as ddtrace's peer-service processor, which then leaves the span alone.
 
-        With peer-service defaults off only a user-set value can exist, and that processor handles it alike.
+        With peer-service defaults off (``finish_span`` does not call it then) only a user-set value can exist, and
+        that processor handles it alike.
         """
-        if not dd.peer_service_defaults() or span.get_tag(PEER_SERVICE_SOURCE):
+        if span.get_tag(PEER_SERVICE_SOURCE):
             return
         value = span.get_tag(PEER_SERVICE)
         source = PEER_SERVICE

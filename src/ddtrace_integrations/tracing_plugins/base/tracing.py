@@ -45,6 +45,7 @@ class TracingPlugin:
         self._started = self._on_started
         self._ended = self._on_ended
         self._returned = self._on_returned
+        self._own_on_finish = True
         # span_attributes() with each ``_dd.svc_src`` value seen (a handful): built once, set in one call
         self._attributes: Dict[Optional[str], Dict[str, Any]] = {}
 
@@ -61,6 +62,8 @@ class TracingPlugin:
         return config
 
     def register(self) -> None:
+        # whether ``on_finish`` is other than the base one (a subclass's, or one set on this plugin)
+        self._own_on_finish = "on_finish" in vars(self) or type(self).on_finish is not TracingPlugin.on_finish
         dd.core.on(f"context.started.{self.event_name}", self._started, self._listener_name)
         dd.core.on(f"context.ended.{self.event_name}", self._ended, self._listener_name)
         if type(self).on_return is not TracingPlugin.on_return:
@@ -87,7 +90,12 @@ class TracingPlugin:
 
     def _on_ended(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         try:
-            self.on_finish(ctx, exc_info)
+            if self._own_on_finish:
+                self.on_finish(ctx, exc_info)
+            else:  # the base on_finish, without its call
+                span = dd.context_items(ctx).get(SPAN)
+                if span is not None:
+                    self.finish_span(ctx, span, exc_info)
         except Exception:
             self._fault(ctx)
 

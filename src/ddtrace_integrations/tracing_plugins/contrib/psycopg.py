@@ -20,8 +20,11 @@ class PsycopgPlugin(DbApiPlugin):
     config_defaults = {"_default_service": dd.schematize_service_name("postgres"), **dbapi_settings("psycopg")}
 
     def resource(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> Any:
-        sql = _sql_module(db.query)  # sql.SQL and sql.Composed are rendered against the cursor
-        return db.query.as_string(ctx.get_item("instance")) if sql else db.query
+        query = db.query
+        if type(query) is str:  # most queries
+            return query
+        sql = _sql_module(query)  # sql.SQL and sql.Composed are rendered against the cursor
+        return query.as_string(ctx.get_item("instance")) if sql else query
 
     def prepend_comment(self, comment: str, query: Any) -> Any:
         sql = _sql_module(query)
