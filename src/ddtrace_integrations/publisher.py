@@ -225,13 +225,17 @@ def traced(event: Event) -> Wrapper:
 
 
 def traced_async(event: Event) -> Wrapper:
-    """Wrapper for a coroutine function."""
+    """Wrapper for a coroutine function: with nobody listening, the call returns the library's own coroutine (no
+    coroutine of ours around it); else our coroutine, which publishes around awaiting the library's."""
     started, ended, has_listeners, context = event.started, event.ended, dd.core.has_listeners, event.context
     rewrite, done, deferred = event.rewrite, event.done, event.deferred_end
 
-    async def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+    def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not has_listeners(started):
-            return await wrapped(*args, **kwargs)
+            return wrapped(*args, **kwargs)
+        return published(wrapped, instance, args, kwargs)
+
+    async def published(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         ctx, held = context(instance, args, kwargs)
         if ctx is None:
             return await wrapped(*args, **kwargs)
