@@ -89,8 +89,9 @@ class DbApiPublisher(Publisher):
     def __init__(self, driver: Driver) -> None:
         super().__init__(driver.package)
         self.driver = driver
-        # connection info by weak reference to the connection (a WeakKeyDictionary whose lookup is a Python call)
-        self._infos: Dict[weakref.ref, _Connection] = {}
+        # connection info by connection id, beside a weak reference that tells the connection is the same one and
+        # drops the entry with it (a WeakKeyDictionary's lookup is a Python call, and makes a weak reference)
+        self._infos: Dict[int, Tuple[weakref.ref, _Connection]] = {}
         self._plain_cursors = driver.connection_of is _cursor_connection  # read ``cursor.connection`` in place
         self._last_query: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self._subclasses: Dict[type, type] = {}  # base -> traced subclass, and each traced subclass -> itself
@@ -168,18 +169,14 @@ class DbApiPublisher(Publisher):
     # --- connection info, read once per connection ---
 
     def info(self, connection: Any) -> _Connection:
-        try:
-            key = weakref.ref(connection)  # equal to the reference the table holds while the connection lives
-            info = self._infos.get(key)
-        except TypeError:  # neither hashable nor weakly referenceable: read it every time
-            return self._read_info(connection)
-        if info is None:
-            info = self._infos[weakref.ref(connection, self._forget)] = self._read_info(connection)
+        entry = self._infos.get(id(connection))
+        if entry is not None and entry[0]() is connection:
+            return entry[1]
+        info = self._read_info(connection)
+        key = id(connection)
+        with contextlib.suppress(TypeError):  # not weakly referenceable: read it every time
+            self._infos[key] = (weakref.ref(connection, lambda _: self._infos.pop(key, None)), info)
         return info
-
-    def _forget(self, key: weakref.ref) -> None:
-        """A connection was collected: its info goes with it."""
-        self._infos.pop(key, None)
 
     def _read_info(self, connection: Any) -> _Connection:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import weakref
 from types import ModuleType
 from typing import Any
 
@@ -31,7 +32,12 @@ def _info(conn: Any) -> ConnectionInfo:
 
 
 def _connection(cursor: Any) -> Any:
-    return getattr(cursor, "_connection", None) or cursor._cnx
+    connection = getattr(cursor, "_connection", None) or cursor._cnx
+    if type(connection) is weakref.ProxyType:
+        # cursors hold a weak proxy, which can be neither hashed nor weakly referenced: the connection itself (a
+        # bound method's ``__self__``) lets its info be read once per connection
+        return connection.close.__self__
+    return connection
 
 
 def _prepared(cursor: Any, args: Any, kwargs: Any) -> bool:
