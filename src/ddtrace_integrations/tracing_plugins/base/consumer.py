@@ -67,7 +67,7 @@ class ConsumerPlugin(InboundPlugin):
         ctx.set_item(START_NS, time.time_ns())
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
-        msg: MessagingContext = ctx.get_item("messaging_context")
+        msg: MessagingContext = dd.context_items(ctx)["messaging_context"]
         carriers = [message.carrier() for message in msg.messages]
         remotes = [r for r in (self.extract(c) for c in carriers if c) if r is not None]
         if len(remotes) == 1 and not msg.batch and dd.setting(self.integration_config, self.as_child_setting):
@@ -80,7 +80,7 @@ class ConsumerPlugin(InboundPlugin):
         span = self.start_span(ctx, self.operation_name(msg), resource=self.resource(msg), child_of=parent)
         if span is None:
             return
-        span.start_ns = ctx.get_item(START_NS)
+        span.start_ns = dd.context_items(ctx)[START_NS]
         for remote in remotes:
             dd.link_span(span, remote)
         attributes = self.message_attributes(msg)  # first: a client may work out msg.message_id on the way

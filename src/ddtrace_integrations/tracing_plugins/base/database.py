@@ -176,7 +176,7 @@ class DatabaseConnectionPlugin(DatabasePlugin):
     measured = False
 
     def operation_name(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> str:
-        vendor = type(ctx.get_item("instance")).__module__.split(".", 1)[0]
+        vendor = type(dd.context_items(ctx).get("instance")).__module__.split(".", 1)[0]
         return f"{_VENDORS.get(vendor, vendor)}.connection.{db.method}"
 
 

@@ -29,7 +29,7 @@ class HTTPClientPlugin(ClientPlugin):
     split_with_port: ClassVar[bool] = True
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
-        http: HTTPClientContext = ctx.get_item("http_context")
+        http: HTTPClientContext = dd.context_items(ctx)["http_context"]
         span = self.start_span(ctx, self.span_name, service=self.domain_service(http))
         if (
             span is not None
@@ -46,8 +46,8 @@ class HTTPClientPlugin(ClientPlugin):
         return dd.schematize_url_operation(self.http_operation, protocol="http", direction=dd.SpanDirection.OUTBOUND)
 
     def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
-        http: HTTPClientContext = ctx.get_item("http_context")
-        response: Optional[HTTPClientResponseContext] = ctx.get_item("http_response")
+        http: HTTPClientContext = dd.context_items(ctx)["http_context"]
+        response: Optional[HTTPClientResponseContext] = dd.context_items(ctx).get("http_response")
         dd.set_http_meta(
             span,
             self.integration_config,

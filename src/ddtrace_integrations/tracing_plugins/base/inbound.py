@@ -42,6 +42,6 @@ class InboundPlugin(TracingPlugin):
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         super().on_finish(ctx, exc_info)
-        previous = ctx.get_item(PARENT_STORE, _NOTHING)
+        previous = dd.context_items(ctx).get(PARENT_STORE, _NOTHING)
         if previous is not _NOTHING:
             dd.tracer.context_provider.activate(previous)

@@ -22,7 +22,7 @@ class InternalPlugin(TracingPlugin):
     service_at_start = True
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
-        internal: InternalContext = ctx.get_item(INTERNAL)
+        internal: InternalContext = dd.context_items(ctx)[INTERNAL]
         span = self.start_span(
             ctx,
             internal.name,
@@ -35,7 +35,7 @@ class InternalPlugin(TracingPlugin):
             dd.set_tags(span, internal.tags)
 
     def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
-        internal: InternalContext = ctx.get_item(INTERNAL)
+        internal: InternalContext = dd.context_items(ctx)[INTERNAL]
         if internal.resource:
             span.resource = internal.resource
         if internal.tags:

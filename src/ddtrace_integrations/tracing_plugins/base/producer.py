@@ -53,7 +53,7 @@ class ProducerPlugin(OutboundPlugin):
         return destination_tags(msg)
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
-        msg: MessagingContext = ctx.get_item("messaging_context")
+        msg: MessagingContext = dd.context_items(ctx)["messaging_context"]
         span = self.start_span(ctx, self.operation_name(msg), resource=self.resource(msg))
         if span is None:
             return
@@ -81,12 +81,12 @@ class ProducerPlugin(OutboundPlugin):
 
     def on_return(self, ctx: dd.ExecutionContext) -> None:
         """The send returned before the broker answered: what runs next is not part of this span."""
-        span: Optional[dd.Span] = ctx.get_item(SPAN)
+        span: Optional[dd.Span] = dd.context_items(ctx).get(SPAN)
         if span is not None and dd.tracer.current_span() is span:
             dd.tracer.context_provider.activate(dd.parent_of(span))  # what was active when it started
 
     def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
-        msg: MessagingContext = ctx.get_item("messaging_context")
+        msg: MessagingContext = dd.context_items(ctx)["messaging_context"]
         if msg.message_id:
             dd.set_attribute(span, "messaging.message.id", msg.message_id)
         if isinstance(msg.partition, int) and msg.partition >= 0:  # a negative one is "not chosen yet"

@@ -46,9 +46,9 @@ class RouterPlugin(ServerPlugin):
         """The framework matched the route before running the request's hooks and view: name the span now
         (once), so code inside the request reads the route's resource. A resource the application sets after
         this is its own and is kept."""
-        span = ctx.get_item(SPAN)
-        resource = self.resource(ctx.get_item(WEB))
-        if span is not None and resource and not ctx.get_item(ROUTED):
+        span = dd.context_items(ctx).get(SPAN)
+        resource = self.resource(dd.context_items(ctx)[WEB])
+        if span is not None and resource and not dd.context_items(ctx).get(ROUTED):
             span.resource = resource
             ctx.set_item(INITIAL_RESOURCE, resource)
             ctx.set_item(ROUTED, True)
@@ -64,7 +64,7 @@ class RouterPlugin(ServerPlugin):
         )
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
-        web: WebContext = ctx.get_item(WEB)
+        web: WebContext = dd.context_items(ctx)[WEB]
         resource = f"{web.method} {web.path}"
         span = self.start_inbound_span(ctx, self.operation_name(), web.headers, resource=resource)
         if span is None:
@@ -89,11 +89,11 @@ class RouterPlugin(ServerPlugin):
 
     def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
         """Route and response: frameworks know them only after the request span started."""
-        web: WebContext = ctx.get_item(WEB)
-        response: Optional[WebResponseContext] = ctx.get_item(RESPONSE)
+        web: WebContext = dd.context_items(ctx)[WEB]
+        response: Optional[WebResponseContext] = dd.context_items(ctx).get(RESPONSE)
         resource = self.resource(web)
-        keep = self.keep_user_resource or ctx.get_item(ROUTED)
-        if resource and not (keep and span.resource != ctx.get_item(INITIAL_RESOURCE)):
+        keep = self.keep_user_resource or dd.context_items(ctx).get(ROUTED)
+        if resource and not (keep and span.resource != dd.context_items(ctx).get(INITIAL_RESOURCE)):
             span.resource = resource
         if web.tags:
             dd.set_tags(span, web.tags)

@@ -36,7 +36,7 @@ class ServerPlugin(InboundPlugin):
         """The gateway's span continues the caller's trace; the request span will be its only child."""
         if headers.get(dd.INFERRED_PROXY_HEADER) not in dd.INFERRED_PROXIES:
             return None
-        pin = ctx.get_item("pin")
+        pin = dd.context_items(ctx).get("pin")
         if pin is None or not pin.enabled():
             return None
         previous = dd.tracer.context_provider.active()
@@ -50,12 +50,12 @@ class ServerPlugin(InboundPlugin):
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         super().on_finish(ctx, exc_info)
-        proxy = ctx.get_item(PROXY_SPAN)
+        proxy = dd.context_items(ctx).get(PROXY_SPAN)
         if proxy is not None:
-            dd.finish_inferred_proxy_span(proxy, ctx.get_item(SPAN))
+            dd.finish_inferred_proxy_span(proxy, dd.context_items(ctx).get(SPAN))
 
     def end_spans(self, ctx: dd.ExecutionContext) -> None:
         super().end_spans(ctx)
-        proxy = ctx.get_item(PROXY_SPAN)
+        proxy = dd.context_items(ctx).get(PROXY_SPAN)
         if proxy is not None:
             proxy.finish()  # after the request span, as always

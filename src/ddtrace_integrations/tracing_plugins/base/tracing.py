@@ -120,7 +120,7 @@ class TracingPlugin:
     def end_spans(self, ctx: dd.ExecutionContext) -> None:
         """Finish what ``ctx``'s spans are (a no-op for those already finished), without describing them further:
         after a failure, or for a call that ends once this plugin is off. Override when a plugin opens more."""
-        span = ctx.get_item(SPAN)
+        span = dd.context_items(ctx).get(SPAN)
         if span is not None:
             span.finish()
 

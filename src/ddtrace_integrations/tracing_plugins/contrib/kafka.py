@@ -93,8 +93,8 @@ class KafkaProducePlugin(ProducerPlugin):
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         super().on_start(ctx)
-        if dd.data_streams() is not None and ctx.get_item(SPAN) is not None:
-            msg: KafkaContext = ctx.get_item("messaging_context")
+        if dd.data_streams() is not None and dd.context_items(ctx).get(SPAN) is not None:
+            msg: KafkaContext = dd.context_items(ctx)["messaging_context"]
             msg.on_acknowledged = partial(self.acknowledged, msg)
 
     def acknowledged(self, msg: KafkaContext) -> None:
@@ -104,7 +104,7 @@ class KafkaProducePlugin(ProducerPlugin):
             processor.track_kafka_produce(msg.destination, msg.partition, msg.offset, time.time(), msg.cluster_id or "")
 
     def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
-        msg: KafkaContext = ctx.get_item("messaging_context")
+        msg: KafkaContext = dd.context_items(ctx)["messaging_context"]
         if msg.offset is not None:  # what the broker's acknowledgement told
             dd.set_attributes(span, kafka_tags(msg))
         super().finish_span(ctx, span, exc_info)
@@ -122,7 +122,7 @@ class KafkaConsumePlugin(ConsumerPlugin):
         return kafka_edge_tags(super().edge_tags(msg, message), msg)
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
-        msg: KafkaContext = ctx.get_item("messaging_context")
+        msg: KafkaContext = dd.context_items(ctx)["messaging_context"]
         if msg.received is False and not dd.setting(self.integration_config, "trace_empty_poll_enabled", True):
             return
         super().on_finish(ctx, exc_info)
@@ -139,4 +139,4 @@ class KafkaCommitPlugin(TracingPlugin):
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         if exc_info[1] is None:
-            track_commits(ctx.get_item("messaging_context"))
+            track_commits(dd.context_items(ctx)["messaging_context"])
