@@ -218,6 +218,34 @@ def without_propagation(echoed: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 @contextmanager
+def patching(**integrations: bool) -> Iterator[None]:
+    """The integrations patched for the block, unpatched after it: the body of every test module's ``patched``
+    fixture (the fixture's scope and name stay the module's own)."""
+    import ddtrace_integrations
+
+    ddtrace_integrations.patch(**integrations)
+    try:
+        yield
+    finally:
+        ddtrace_integrations.unpatch(**integrations)
+
+
+def patched_fixture(
+    *, scope: str = "function", autouse: bool = False, name: str = "patched", **integrations: bool
+) -> Any:
+    """A fixture (``name``, ``scope``) that keeps the integrations patched while it is in use, for a module to
+    assign (``patched = patched_fixture(asyncpg=True)``) instead of writing the same four lines again."""
+    import pytest
+
+    @pytest.fixture(scope=scope, autouse=autouse, name=name)  # type: ignore[call-overload]
+    def fixture() -> Iterator[None]:
+        with patching(**integrations):
+            yield
+
+    return fixture
+
+
+@contextmanager
 def plugins_off(*integrations: str) -> Iterator[None]:
     """The integrations' plugins unsubscribed: their publishers call straight through, as untraced."""
     from ddtrace_integrations import _patching
@@ -231,6 +259,72 @@ def plugins_off(*integrations: str) -> Iterator[None]:
     finally:
         for module in modules:
             tracing_plugins.initialize(module)
+
+
+LONG = "x" * 65536  # a 64 KiB value: a query, a header, a URL
+MALFORMED_PROPAGATION = {  # one of each propagation header, each malformed: a request carrying them is served
+    "traceparent": "00-" + "f" * 32 + "-" + "0" * 16 + "-01",  # a zero parent id
+    "tracestate": "dd=s:2;o:\u2603;;,,=",
+    "x-datadog-trace-id": str(2**64),
+    "x-datadog-parent-id": "-5",
+    "x-datadog-sampling-priority": "high",
+    "x-datadog-tags": "_dd.p.tid=zz,=,,",
+}
+
+
+# An HTTP client catalog case: (its URL from the loopback server's base URL, request keyword arguments, spans it
+# makes, whether our code is reached).
+HttpClientCase = Tuple[Callable[[str], Any], Dict[str, Any], int, bool]
+# The cases every HTTP client (httpx, aiohttp) meets alike: odd URLs and headers each client sends, one span each.
+HTTP_CLIENT_CASES: Dict[str, HttpClientCase] = {
+    "userinfo": (lambda b: b.replace("://", "://user:pa%3Ass@") + "/headers", {}, 1, True),
+    "ipv6_host": (lambda b: "http://[::1]:1/headers", {}, 1, True),
+    "ftp_scheme": (lambda b: "ftp://127.0.0.1/file", {}, 1, True),
+    "no_host": (lambda b: "http:///headers", {}, 1, True),
+    "query_non_ascii": (lambda b: b + "/headers?token=abc&name=\u2603&bad=%ff%fe", {}, 1, True),
+    "path_percent_garbage": (lambda b: b + "/headers/%ff%fe%00", {}, 1, True),
+    "duplicate_header_pairs": (lambda b: b + "/headers", {"headers": [("X-Dup", "1"), ("x-dup", "2")]}, 1, True),
+    "control_char_header": (lambda b: b + "/headers", {"headers": {"X-Ctl": "a\x7fb\r\nX-Injected: 1"}}, 1, True),
+    "huge_header": (lambda b: b + "/headers", {"headers": {"X-Huge": LONG}}, 1, True),
+    "malformed_propagation_headers": (
+        lambda b: b + "/headers",
+        {"headers": {"traceparent": "00-zz-yy-01", "x-datadog-trace-id": "-1", "tracestate": "dd=;;,,="}},
+        1,
+        True,
+    ),
+}
+
+
+def untraced_then_traced(call: Callable[[], Outcome], spans: Any, caplog: Any, *integrations: str) -> Any:
+    """(untraced, traced): ``call()``'s outcome with the integrations' plugins off, then on, with the recorded
+    spans and our log records (debug and up) cleared in between, so that both hold the traced call's only. Every
+    bad input catalog compares the two this way (``assert_same_and_traced``)."""
+    caplog.set_level(logging.DEBUG, logger="ddtrace_integrations")
+    with plugins_off(*integrations):
+        untraced = call()
+    spans.clear()
+    caplog.clear()
+    return untraced, call()
+
+
+async def outcome_on_connection(
+    connect: Callable[[], Any], use: Callable[[Any], Any], close_errors: bool = False
+) -> Outcome:
+    """The outcome of ``use(conn)`` on a fresh connection (sync or async driver), closed after it. A bad input
+    case may leave the connection broken: ``close_errors`` ignores an error closing it (the case is what
+    counts); otherwise closing must work too."""
+    conn = connect()
+    conn = await conn if asyncio.iscoroutine(conn) else conn
+    try:
+        return await async_outcome(lambda: maybe(use(conn)))
+    finally:
+        try:
+            closing = conn.close()
+            if asyncio.iscoroutine(closing):
+                await closing
+        except Exception:
+            if not close_errors:
+                raise
 
 
 def our_records(records: Iterable[logging.LogRecord]) -> List[logging.LogRecord]:
@@ -500,6 +594,26 @@ def python() -> str:
     return sys.executable
 
 
+PREFORK_DRIVER = str(ROOT / "tests" / "contrib" / "prefork_driver.py")
+
+
+def assert_every_worker_traces(
+    server: List[str], workers: int, env: Mapping[str, str], name: str, resource: str
+) -> None:
+    """A pre-fork server (``server``: its command, on port ``DDI_HTTP_PORT`` of ``env``) with ``workers``
+    workers, driven by tests/contrib/prefork_driver.py until every worker answered: each worker, and no other
+    process (the master), sent traces of requests, each trace rooted at its request span ``name`` for
+    ``resource``. Shared by the pre-fork servers' tests (gunicorn, uvicorn), which differ only in the command."""
+    traces, out = run_with_agent([python(), PREFORK_DRIVER, str(workers), *server], env)
+    pids = [int(p) for p in out.split("pids ")[1].split("\n")[0].split()]
+    master = int(out.split("master ")[1].split()[0])
+    assert out.strip().endswith("exit 0") and len(pids) == workers and master not in pids, out
+    requests = [s for t in traces for s in t if s["name"] == name]
+    assert {s["resource"] for s in requests} == {resource}
+    assert {s["metrics"]["process_id"] for s in requests} == set(pids)  # a trace from every worker, none other
+    assert all([s["name"] for s in t if not s.get("parent_id")] == [name] for t in traces)
+
+
 def bin_path(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
@@ -629,6 +743,18 @@ def spans_named(name):
     tracer.flush()
     return _seen[name]
 """
+
+
+def plugin_distribution(path: Path, name: str, entry_points: str, module: str) -> None:
+    """An installed distribution ``name`` (1.0) in the folder ``path`` (put it on PYTHONPATH): its entry points
+    ``entry_points`` (e.g. ``"fakelib = acme_tracing:INTEGRATION"``, in the ``ddtrace_integrations.plugins``
+    group) and its module ``<name>.py`` holding ``module``: a third-party integration as the registry finds it."""
+    package = name.replace("-", "_")
+    dist = path / f"{package}-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[ddtrace_integrations.plugins]\n{entry_points}\n")
+    (path / f"{package}.py").write_text(module)
 
 
 def run_python(code: str, env: Optional[Mapping[str, str]] = None, prefix: Tuple[str, ...] = ()) -> str:
@@ -769,6 +895,48 @@ def assert_request_traces(spans: Iterable[Span], marks: Iterable[str], reference
     assert sorted(found) == wanted, f"{len(found)} request traces of {len(wanted)}"
 
 
+@contextmanager
+def task_root(i: int) -> Iterator[Span]:
+    """Task ``i``'s ``TASK_ROOT`` span, tagged with its mark, current for the block: what ``assert_task_traces``
+    expects each task's trace to hang from."""
+    with tracer.trace(TASK_ROOT) as root:
+        root.set_tag("task", marker(i))
+        yield root
+
+
+async def in_tasks(tasks: int, task: Callable[[int], Awaitable[Any]]) -> List[Any]:
+    """``task(i)`` for every i below ``tasks``, all at once as asyncio tasks; the results in order of i."""
+    return list(await asyncio.gather(*(task(i) for i in range(tasks))))
+
+
+def assert_concurrent_requests(
+    spans: SpanRecorder,
+    span_name: str,
+    get: Callable[[str], Tuple[int, bytes]],
+    body: Callable[[str], bytes],
+    holds: Set[str],
+    threads: int = 64,
+    calls_per_thread: int = 10,
+) -> None:
+    """A server under ``threads`` untraced clients at once: ``get(mark)`` requests a URL carrying the mark and
+    must be answered ``(200, body(mark))``. A lone request's trace, which must hold spans of each name in
+    ``holds``, is the reference shape; then every concurrent request must make one trace of exactly that shape
+    for its own mark (the web frameworks' load tests, WSGI and ASGI alike)."""
+    requests = threads * calls_per_thread
+    lone = marker(requests)  # a mark no concurrent request uses
+    assert get(lone) == (200, body(lone))
+    wait_for_spans(spans, span_name, 1)
+    reference = trace_shape(spans.spans, lone)
+    names = {row[0] for row in reference}
+    assert holds <= names, names
+    spans.clear()
+
+    results = in_threads(threads, calls_per_thread, lambda i: get(marker(i)))
+    assert results == [(200, body(marker(i))) for i in range(requests)]
+    wait_for_spans(spans, span_name, requests)
+    assert_request_traces(spans.spans, [marker(i) for i in range(requests)], reference)
+
+
 def in_threads(threads: int, calls: int, call: Any) -> List[Any]:
     """``call(i)`` for every i below ``threads * calls``, run by ``threads`` threads at once; the results in
     order of i (the first error raised again)."""
@@ -796,6 +964,23 @@ class ConnectionPool:
             return call(conn)
         finally:
             self.idle.put(conn)
+
+
+def queries_in_threads(connections: List[Any], threads: int, calls: int, query: Callable[[str, Any], Any]) -> List[Any]:
+    """``query(marker(i), conn)`` for every i below ``threads * calls``, each under task i's root span, run by
+    ``threads`` threads sharing ``connections`` (a ``ConnectionPool``), which are closed after; the results in
+    order of i. The DB-API drivers' thread load tests."""
+    pool = ConnectionPool(connections)
+
+    def call(i: int) -> Any:
+        with task_root(i):
+            return pool.run(lambda conn: query(marker(i), conn))
+
+    try:
+        return in_threads(threads, calls, call)
+    finally:
+        for conn in connections:
+            conn.close()
 
 
 class AsyncConnectionPool:

@@ -11,6 +11,7 @@ from typing import List
 from helpers import PG_DSN
 from helpers import SPAN_COUNTER
 from helpers import bin_path
+from helpers import plugin_distribution
 from helpers import run_python
 from test_patching import OWNER
 from test_patching import QUERY
@@ -44,11 +45,9 @@ def test_run_honours_dd_patch_modules():
 
 
 def test_a_broken_entry_point_does_not_stop_run(tmp_path):
-    dist = tmp_path / "broken_tracing-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-tracing\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[ddtrace_integrations.plugins]\nbroken = broken_tracing:INTEGRATION\n")
-    (tmp_path / "broken_tracing.py").write_text("raise ImportError('broken on purpose')\n")
+    plugin_distribution(
+        tmp_path, "broken-tracing", "broken = broken_tracing:INTEGRATION", "raise ImportError('broken on purpose')\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("DD_")}
     env.update(PYTHONPATH=str(tmp_path), DD_TRACE_AGENT_URL="http://127.0.0.1:9")
     code = SPAN_COUNTER + QUERY + OWNER + "print('pg spans', spans_named('postgres.query'))"
@@ -162,14 +161,13 @@ def _error_lines(stderr: str) -> List[str]:
 
 def test_a_plugin_module_that_fails_to_import_leaves_its_library_untraced_and_the_rest_traced(tmp_path):
     """A third-party integration replacing the built-in asyncpg one, whose plugin module cannot be imported."""
-    dist = tmp_path / "acme_tracing-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-tracing\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[ddtrace_integrations.plugins]\nasyncpg = acme_tracing:INTEGRATION\n")
-    (tmp_path / "acme_tracing.py").write_text(
+    plugin_distribution(
+        tmp_path,
+        "acme-tracing",
+        "asyncpg = acme_tracing:INTEGRATION",
         "from ddtrace_integrations import Integration\n"
         "INTEGRATION = Integration('asyncpg', ('asyncpg',), 'ddtrace_integrations.auto.asyncpg.patch',"
-        " 'acme_broken_plugins', 'asyncpg')\n"
+        " 'acme_broken_plugins', 'asyncpg')\n",
     )
     (tmp_path / "acme_broken_plugins.py").write_text("raise ImportError('broken on purpose')\n")
     code = SPAN_COUNTER + QUERY + OWNER + PSYCOPG + "print('pg spans', spans_named('postgres.query'))"

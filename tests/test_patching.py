@@ -8,6 +8,7 @@ import textwrap
 import pytest
 from helpers import PG_DSN
 from helpers import SPAN_COUNTER
+from helpers import plugin_distribution
 from helpers import run_python
 
 import ddtrace_integrations
@@ -169,13 +170,12 @@ def test_unsupported_version_is_skipped_with_one_log_line(monkeypatch, caplog, s
 
 
 def test_third_party_integration_from_an_entry_point(tmp_path):
-    dist = tmp_path / "acme_tracing-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-tracing\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[ddtrace_integrations.plugins]\nfakelib = acme_tracing:INTEGRATION\n")
-    (tmp_path / "acme_tracing.py").write_text(
+    plugin_distribution(
+        tmp_path,
+        "acme-tracing",
+        "fakelib = acme_tracing:INTEGRATION",
         "from ddtrace_integrations import Integration\n"
-        "INTEGRATION = Integration('fakelib', ('fakelib',), 'fakes.fakelib_publisher', 'fakes.fakelib_plugins')\n"
+        "INTEGRATION = Integration('fakelib', ('fakelib',), 'fakes.fakelib_publisher', 'fakes.fakelib_plugins')\n",
     )
     code = SPAN_COUNTER + textwrap.dedent(
         """

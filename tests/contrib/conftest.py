@@ -7,6 +7,7 @@ from typing import Iterator
 
 import pytest
 from http_server import serve
+from http_server import serving_in_child
 
 import ddtrace_integrations
 
@@ -17,6 +18,14 @@ def base() -> Iterator[str]:
     server, url = serve()
     yield url
     server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def echo() -> Iterator[str]:
+    """The base URL of the same server in a child process: the HTTP clients' load tests, whose thousands of
+    requests must not share this process's CPU and GIL with their server."""
+    with serving_in_child() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

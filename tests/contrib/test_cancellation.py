@@ -29,6 +29,7 @@ from ddtrace.trace import tracer
 from helpers import PG_DSN
 from helpers import SpanRecorder
 from helpers import assert_span
+from helpers import patched_fixture
 from http_server import HANG
 
 import ddtrace_integrations
@@ -94,11 +95,7 @@ async def until_running(marker: str) -> None:
         await watcher.close()
 
 
-@pytest.fixture
-def asyncpg_patched() -> Iterator[None]:
-    ddtrace_integrations.patch(asyncpg=True)
-    yield
-    ddtrace_integrations.unpatch(asyncpg=True)
+asyncpg_patched = patched_fixture(name="asyncpg_patched", asyncpg=True)
 
 
 @pytest.mark.parametrize("timeout", [False, True], ids=["cancel", "wait_for"])
@@ -117,11 +114,7 @@ async def test_asyncpg_query_cancelled(asyncpg_patched: None, spans: SpanRecorde
     assert_cancelled_span(spans.one("postgres.query", query), outer)
 
 
-@pytest.fixture
-def psycopg_patched() -> Iterator[None]:
-    ddtrace_integrations.patch(psycopg=True)
-    yield
-    ddtrace_integrations.unpatch(psycopg=True)
+psycopg_patched = patched_fixture(name="psycopg_patched", psycopg=True)
 
 
 @pytest.mark.parametrize("timeout", [False, True], ids=["cancel", "wait_for"])
@@ -154,11 +147,7 @@ async def until_arrived() -> None:
     await asyncio.get_running_loop().run_in_executor(None, HANG.arrived.wait, 30)
 
 
-@pytest.fixture
-def http_patched() -> Iterator[None]:
-    ddtrace_integrations.patch(httpx=True, aiohttp=True)
-    yield
-    ddtrace_integrations.unpatch(httpx=True, aiohttp=True)
+http_patched = patched_fixture(name="http_patched", httpx=True, aiohttp=True)
 
 
 @pytest.mark.parametrize("timeout", [False, True], ids=["cancel", "wait_for"])

@@ -4,44 +4,28 @@ only (and the connector's span inside it)."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Iterator
-
 import aiohttp
-import pytest
-from ddtrace.trace import tracer
 from helpers import TASK_ROOT
 from helpers import assert_task_traces
+from helpers import in_tasks
 from helpers import marker
-from http_server import serving_in_child
-
-import ddtrace_integrations
+from helpers import patched_fixture
+from helpers import task_root
 
 TASKS = 10_000
 
 
-@pytest.fixture(scope="module")
-def echo() -> Iterator[str]:
-    with serving_in_child() as url:
-        yield url
-
-
-@pytest.fixture
-def patched():
-    ddtrace_integrations.patch(aiohttp=True)
-    yield
-    ddtrace_integrations.unpatch(aiohttp=True)
+patched = patched_fixture(aiohttp=True)
 
 
 async def test_10000_tasks_each_trace_their_own_request(patched, spans, echo):
     async def task(session: aiohttp.ClientSession, i: int) -> str:
-        with tracer.trace(TASK_ROOT) as root:
-            root.set_tag("task", marker(i))
+        with task_root(i):
             async with session.get(f"{echo}/{marker(i)}") as response:
                 return await response.text()
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=50)) as session:
-        results = await asyncio.gather(*(task(session, i) for i in range(TASKS)))
+        results = await in_tasks(TASKS, lambda i: task(session, i))
     assert results == [f"/{marker(i)}" for i in range(TASKS)]
 
     def expected(own: str) -> list:

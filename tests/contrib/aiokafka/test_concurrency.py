@@ -5,18 +5,17 @@ current."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
 import aiokafka
-import pytest
 from ddtrace.trace import tracer
 from helpers import TASK_ROOT
 from helpers import assert_task_traces
+from helpers import in_tasks
 from helpers import marker
-
-import ddtrace_integrations
+from helpers import patched_fixture
+from helpers import task_root
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "kafka"))  # the Kafka tests' client adapters
 from clients import SERVERS
@@ -25,11 +24,7 @@ from clients import new_topic
 TASKS = 10_000
 
 
-@pytest.fixture
-def patched():
-    ddtrace_integrations.patch(aiokafka=True)
-    yield
-    ddtrace_integrations.unpatch(aiokafka=True)
+patched = patched_fixture(aiokafka=True)
 
 
 async def test_10000_tasks_each_trace_their_own_send(patched, spans):
@@ -39,14 +34,13 @@ async def test_10000_tasks_each_trace_their_own_send(patched, spans):
     offsets = {}
 
     async def task(i: int) -> None:
-        with tracer.trace(TASK_ROOT) as root:
-            root.set_tag("task", marker(i))
+        with task_root(i) as root:
             delivery = await producer.send(topic, b"v", key=marker(i).encode())
             assert tracer.current_span() is root, "the send left another span current"
             offsets[marker(i)] = (await delivery).offset
 
     try:
-        await asyncio.gather(*(task(i) for i in range(TASKS)))
+        await in_tasks(TASKS, task)
     finally:
         await producer.stop()
     assert sorted(offsets.values()) == list(range(TASKS))  # one partition: every message acknowledged once

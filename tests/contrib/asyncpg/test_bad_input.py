@@ -16,9 +16,9 @@ import pytest
 from helpers import PG_DSN
 from helpers import assert_same_and_traced
 from helpers import async_outcome
+from helpers import patched_fixture
 from helpers import plugins_off
 
-import ddtrace_integrations
 from ddtrace_integrations import _ddtrace as dd
 
 BIG = "SELECT length('" + "x" * 2**20 + "')"
@@ -74,11 +74,7 @@ CASES: Dict[str, Tuple[Callable[[Any], Awaitable[Any]], str, int, bool]] = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def patched():
-    ddtrace_integrations.patch(asyncpg=True)
-    yield
-    ddtrace_integrations.unpatch(asyncpg=True)
+patched = patched_fixture(scope="module", autouse=True, asyncpg=True)
 
 
 async def run(case: Callable[[Any], Awaitable[Any]], spans: Any, caplog: Any) -> Any:

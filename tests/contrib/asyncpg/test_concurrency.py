@@ -4,26 +4,19 @@ the task releases its connection (in the task, so in its trace), and nothing of 
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
-import pytest
-from ddtrace.trace import tracer
 from helpers import PG_DSN
 from helpers import TASK_ROOT
 from helpers import assert_task_traces
+from helpers import in_tasks
 from helpers import marker
-
-import ddtrace_integrations
+from helpers import patched_fixture
+from helpers import task_root
 
 TASKS = 10_000
 
 
-@pytest.fixture
-def patched():
-    ddtrace_integrations.patch(asyncpg=True)
-    yield
-    ddtrace_integrations.unpatch(asyncpg=True)
+patched = patched_fixture(asyncpg=True)
 
 
 async def test_10000_tasks_each_trace_their_own_query(patched, spans):
@@ -33,13 +26,12 @@ async def test_10000_tasks_each_trace_their_own_query(patched, spans):
     spans.clear()  # the pool's connect spans, this acquire's reset
 
     async def task(i: int) -> str:
-        with tracer.trace(TASK_ROOT) as root:
-            root.set_tag("task", marker(i))
+        with task_root(i):
             async with pool.acquire() as conn:
                 return await conn.fetchval(f"SELECT '{marker(i)}'")
 
     try:
-        results = await asyncio.gather(*(task(i) for i in range(TASKS)))
+        results = await in_tasks(TASKS, task)
     finally:
         await pool.close()
     assert results == [marker(i) for i in range(TASKS)]

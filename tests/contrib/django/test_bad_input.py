@@ -8,13 +8,15 @@ context the headers carried."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
+from typing import Callable
 from typing import Dict
 from typing import List
 from typing import Tuple
 
 import pytest
+from helpers import LONG
+from helpers import MALFORMED_PROPAGATION
 from helpers import asgi_call
 from helpers import assert_same_and_traced
 from helpers import assert_valid_parent
@@ -23,19 +25,11 @@ from helpers import headers_strategy
 from helpers import outcome
 from helpers import plugins_off
 from helpers import raw_headers_strategy
+from helpers import untraced_then_traced
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 
-LONG = "x" * 65536
-MALFORMED = {
-    "traceparent": "00-" + "f" * 32 + "-" + "0" * 16 + "-01",  # a zero parent id
-    "tracestate": "dd=s:2;o:\u2603;;,,=",
-    "x-datadog-trace-id": str(2**64),
-    "x-datadog-parent-id": "-5",
-    "x-datadog-sampling-priority": "high",
-    "x-datadog-tags": "_dd.p.tid=zz,=,,",
-}
 # WSGI: name -> (method, path, headers, WSGI environ entries)
 WSGI_CASES: Dict[str, Tuple[str, str, Dict[str, Any], Dict[str, Any]]] = {
     "query_64k": ("GET", "/items/x?q=" + LONG, {}, {}),
@@ -56,7 +50,7 @@ WSGI_CASES: Dict[str, Tuple[str, str, Dict[str, Any], Dict[str, Any]]] = {
     "huge_header": ("GET", "/headers", {"x-huge": LONG, "user-agent": LONG}, {}),
     "cookie_garbage": ("GET", "/headers", {"cookie": '=;;a=\xff; b; c="unterminated'}, {}),
     "authorization_garbage": ("GET", "/headers", {"authorization": "Basic !!!"}, {}),
-    "malformed_propagation": ("GET", "/headers", MALFORMED, {}),
+    "malformed_propagation": ("GET", "/headers", MALFORMED_PROPAGATION, {}),
     "content_length_garbage": ("POST", "/items/x", {}, {"CONTENT_LENGTH": "abc"}),
 }
 Pairs = List[Tuple[bytes, bytes]]
@@ -78,7 +72,12 @@ ASGI_CASES: Dict[str, Tuple[str, str, bytes, Pairs]] = {
     "huge_header": ("GET", "/headers", b"", [(b"x-huge", LONG.encode())]),
     "cookie_garbage": ("GET", "/headers", b"", [(b"cookie", b"=;;a=\xff; b")]),
     "forwarded_for_garbage": ("GET", "/items/x", b"", [(b"x-forwarded-for", b"999.1.1.1, \xff, unknown")]),
-    "malformed_propagation": ("GET", "/headers", b"", [(k.encode(), v.encode()) for k, v in MALFORMED.items()]),
+    "malformed_propagation": (
+        "GET",
+        "/headers",
+        b"",
+        [(k.encode(), v.encode()) for k, v in MALFORMED_PROPAGATION.items()],
+    ),
     "propagation_non_utf8": (
         "GET",
         "/headers",
@@ -117,33 +116,22 @@ def asgi_served(app: Any, method: str, path: str, query: bytes, headers: Pairs) 
     return asyncio.run(asgi_call(app, method, path, query, headers))
 
 
-def check(untraced: Any, traced: Any, spans: Any, records: Any) -> None:
+def served_as_untraced(serve: Callable[[], Any], spans: Any, caplog: Any) -> None:
+    """The request ``serve()`` makes is served as with the plugins off, with one request span (an error for a
+    5xx response)."""
+    untraced, traced = untraced_then_traced(lambda: outcome(serve), spans, caplog, "django")
     error = traced[0] == "returned" and traced[1][0] >= 500
-    assert_same_and_traced(untraced, traced, spans.named("django.request"), 1, records, "django", error=error)
+    assert_same_and_traced(untraced, traced, spans.named("django.request"), 1, caplog.records, "django", error=error)
 
 
 @pytest.mark.parametrize("name", sorted(WSGI_CASES))
 def test_bad_wsgi_request_is_served_as_untraced(wsgi_client, name, spans, caplog):
-    caplog.set_level(logging.DEBUG, logger="ddtrace_integrations")
-    args = WSGI_CASES[name]
-    with plugins_off("django"):
-        untraced = outcome(lambda: wsgi_served(wsgi_client, *args))
-    spans.clear()
-    caplog.clear()
-    traced = outcome(lambda: wsgi_served(wsgi_client, *args))
-    check(untraced, traced, spans, caplog.records)
+    served_as_untraced(lambda: wsgi_served(wsgi_client, *WSGI_CASES[name]), spans, caplog)
 
 
 @pytest.mark.parametrize("name", sorted(ASGI_CASES))
 def test_bad_asgi_request_is_served_as_untraced(asgi_app, name, spans, caplog):
-    caplog.set_level(logging.DEBUG, logger="ddtrace_integrations")
-    args = ASGI_CASES[name]
-    with plugins_off("django"):
-        untraced = outcome(lambda: asgi_served(asgi_app, *args))
-    spans.clear()
-    caplog.clear()
-    traced = outcome(lambda: asgi_served(asgi_app, *args))
-    check(untraced, traced, spans, caplog.records)
+    served_as_untraced(lambda: asgi_served(asgi_app, *ASGI_CASES[name]), spans, caplog)
 
 
 SETTINGS = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

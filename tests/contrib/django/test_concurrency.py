@@ -13,16 +13,11 @@ from wsgiref.simple_server import WSGIServer
 from wsgiref.simple_server import make_server
 
 import pytest
-from helpers import assert_request_traces
+from helpers import assert_concurrent_requests
 from helpers import http_get
-from helpers import in_threads
-from helpers import marker
-from helpers import trace_shape
-from helpers import wait_for_spans
 from http_server import uvicorn_serving
 
 THREADS, CALLS_PER_THREAD = 64, 10
-REQUESTS = THREADS * CALLS_PER_THREAD
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
@@ -54,15 +49,12 @@ def served(django_app, request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def test_64_concurrent_clients_each_get_a_trace_of_their_own_request(served, spans):
-    lone = marker(REQUESTS)  # a mark no concurrent request uses
-    assert http_get(f"{served}/items/{lone}") == (200, b'{"item": "%s"}' % lone.encode())
-    wait_for_spans(spans, "django.request", 1)
-    reference = trace_shape(spans.spans, lone)
-    names = {row[0] for row in reference}
-    assert {"django.request", "django.view", "django.middleware"} <= names, names
-    spans.clear()
-
-    results = in_threads(THREADS, CALLS_PER_THREAD, lambda i: http_get(f"{served}/items/{marker(i)}"))
-    assert results == [(200, b'{"item": "%s"}' % marker(i).encode()) for i in range(REQUESTS)]
-    wait_for_spans(spans, "django.request", REQUESTS)
-    assert_request_traces(spans.spans, [marker(i) for i in range(REQUESTS)], reference)
+    assert_concurrent_requests(
+        spans,
+        "django.request",
+        lambda mark: http_get(f"{served}/items/{mark}"),
+        lambda mark: b'{"item": "%s"}' % mark.encode(),
+        {"django.request", "django.view", "django.middleware"},
+        THREADS,
+        CALLS_PER_THREAD,
+    )

@@ -10,11 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import python
-from helpers import run_with_agent
+from helpers import assert_every_worker_traces
 from http_server import free_port
 
-PREFORK_DRIVER = str(Path(__file__).parent.parent / "prefork_driver.py")
 WORKERS = 2
 
 
@@ -39,11 +37,4 @@ def test_every_uvicorn_worker_sends_its_request_traces(server_name):
     if server_name == "gunicorn":
         env["DDI_WAIT_FOR_TRACES"] = "1"
     server = [*SERVERS[server_name](port), "djapp.asgi:application"]
-    traces, out = run_with_agent([python(), PREFORK_DRIVER, str(WORKERS), *server], env)
-    pids = [int(p) for p in out.split("pids ")[1].split("\n")[0].split()]
-    master = int(out.split("master ")[1].split()[0])
-    assert out.strip().endswith("exit 0") and len(pids) == WORKERS and master not in pids, out
-    requests = [s for t in traces for s in t if s["name"] == "django.request"]
-    assert {s["resource"] for s in requests} == {"GET pid"}
-    assert {s["metrics"]["process_id"] for s in requests} == set(pids)  # a trace from every worker, none other
-    assert all([s["name"] for s in t if not s.get("parent_id")] == ["django.request"] for t in traces)
+    assert_every_worker_traces(server, WORKERS, env, "django.request", "GET pid")

@@ -6,7 +6,6 @@ request span continues only a well-formed context the headers carried."""
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,11 +14,14 @@ from typing import Iterator
 from typing import Tuple
 
 import pytest
+from helpers import LONG
+from helpers import MALFORMED_PROPAGATION
 from helpers import assert_same_and_traced
 from helpers import assert_valid_parent
 from helpers import headers_strategy
 from helpers import outcome
 from helpers import plugins_off
+from helpers import untraced_then_traced
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
@@ -29,15 +31,6 @@ import ddtrace_integrations
 sys.path.insert(0, str(Path(__file__).parent))
 import flask_app
 
-LONG = "x" * 65536
-MALFORMED = {
-    "traceparent": "00-" + "f" * 32 + "-" + "0" * 16 + "-01",  # a zero parent id
-    "tracestate": "dd=s:2;o:\u2603;;,,=",
-    "x-datadog-trace-id": str(2**64),
-    "x-datadog-parent-id": "-5",
-    "x-datadog-sampling-priority": "high",
-    "x-datadog-tags": "_dd.p.tid=zz,=,,",
-}
 # name -> (method, path, request options)
 CASES: Dict[str, Tuple[str, str, Dict[str, Any]]] = {
     "query_64k": ("GET", "/users/7?q=" + LONG, {}),
@@ -63,7 +56,7 @@ CASES: Dict[str, Tuple[str, str, Dict[str, Any]]] = {
     "huge_header": ("GET", "/users/7", {"headers": {"X-Huge": LONG, "User-Agent": LONG}}),
     "cookie_garbage": ("GET", "/users/7", {"headers": {"Cookie": '=;;a=\xff; b; c="unterminated'}}),
     "authorization_garbage": ("GET", "/users/7", {"headers": {"Authorization": "Basic !!!"}}),
-    "malformed_propagation": ("GET", "/users/7", {"headers": MALFORMED}),
+    "malformed_propagation": ("GET", "/users/7", {"headers": MALFORMED_PROPAGATION}),
     "content_length_garbage": ("POST", "/greet/x", {"environ_overrides": {"CONTENT_LENGTH": "abc"}}),
 }
 
@@ -85,13 +78,10 @@ def served(client: Any, method: str, path: str, options: Dict[str, Any]) -> Any:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_request_is_served_as_untraced(client, name, spans, caplog):
-    caplog.set_level(logging.DEBUG, logger="ddtrace_integrations")
     method, path, options = CASES[name]
-    with plugins_off("flask"):
-        untraced = outcome(lambda: served(client, method, path, options))
-    spans.clear()
-    caplog.clear()
-    traced = outcome(lambda: served(client, method, path, options))
+    untraced, traced = untraced_then_traced(
+        lambda: outcome(lambda: served(client, method, path, options)), spans, caplog, "flask"
+    )
     found = spans.named("flask.request")
     error = traced[0] == "returned" and traced[1][0] >= 500
     assert_same_and_traced(untraced, traced, found, 1, caplog.records, "flask", error=error)

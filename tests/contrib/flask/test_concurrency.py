@@ -11,12 +11,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from helpers import assert_request_traces
+from helpers import assert_concurrent_requests
 from helpers import http_get
-from helpers import in_threads
-from helpers import marker
-from helpers import trace_shape
-from helpers import wait_for_spans
 
 import ddtrace_integrations
 
@@ -24,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 import flask_app
 
 THREADS, CALLS_PER_THREAD = 64, 10
-REQUESTS = THREADS * CALLS_PER_THREAD
 
 
 @pytest.fixture
@@ -45,15 +40,12 @@ def served() -> Iterator[str]:
 
 
 def test_64_concurrent_clients_each_get_a_trace_of_their_own_request(served, spans):
-    lone = marker(REQUESTS)  # a mark no concurrent request uses
-    assert http_get(f"{served}/greet/{lone}") == (200, f"<p>Hello {lone}</p>".encode())
-    wait_for_spans(spans, "flask.request", 1)
-    reference = trace_shape(spans.spans, lone)
-    names = {row[0] for row in reference}
-    assert {"flask.request", "flask_app.greet", "flask.render_template_string"} <= names, names
-    spans.clear()
-
-    results = in_threads(THREADS, CALLS_PER_THREAD, lambda i: http_get(f"{served}/greet/{marker(i)}"))
-    assert results == [(200, f"<p>Hello {marker(i)}</p>".encode()) for i in range(REQUESTS)]
-    wait_for_spans(spans, "flask.request", REQUESTS)
-    assert_request_traces(spans.spans, [marker(i) for i in range(REQUESTS)], reference)
+    assert_concurrent_requests(
+        spans,
+        "flask.request",
+        lambda mark: http_get(f"{served}/greet/{mark}"),
+        lambda mark: f"<p>Hello {mark}</p>".encode(),
+        {"flask.request", "flask_app.greet", "flask.render_template_string"},
+        THREADS,
+        CALLS_PER_THREAD,
+    )

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import assert_every_worker_traces
 from helpers import python
 from helpers import run_with_agent
 from http_server import free_port
 
 DRIVER = str(Path(__file__).with_name("gunicorn_driver.py"))
-PREFORK_DRIVER = str(Path(__file__).parent.parent / "prefork_driver.py")
 WORKERS = 3
 
 
@@ -34,11 +34,4 @@ def test_every_gunicorn_worker_sends_its_request_traces(worker):
     port = free_port()
     env = {"DDI_HTTP_PORT": str(port), "PYTHONPATH": str(Path(__file__).parent)}
     server = ["gunicorn", "-w", str(WORKERS), *worker, "-b", f"127.0.0.1:{port}", "--chdir", str(Path(__file__).parent)]
-    traces, out = run_with_agent([python(), PREFORK_DRIVER, str(WORKERS), *server, "flask_app:app"], env)
-    pids = [int(p) for p in out.split("pids ")[1].split("\n")[0].split()]
-    master = int(out.split("master ")[1].split()[0])
-    assert out.strip().endswith("exit 0") and len(pids) == WORKERS and master not in pids, out
-    requests = [s for t in traces for s in t if s["name"] == "flask.request"]
-    assert {s["resource"] for s in requests} == {"GET /pid"}
-    assert {s["metrics"]["process_id"] for s in requests} == set(pids)  # a trace from every worker, none other
-    assert all([s["name"] for s in t if not s.get("parent_id")] == ["flask.request"] for t in traces)
+    assert_every_worker_traces([*server, "flask_app:app"], WORKERS, env, "flask.request", "GET /pid")

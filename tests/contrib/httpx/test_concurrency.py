@@ -8,34 +8,21 @@ of CPU a request on a 2-core machine, traced or not."""
 from __future__ import annotations
 
 import asyncio
-from typing import Iterator
 
 import httpx
-import pytest
-from ddtrace.trace import tracer
 from helpers import TASK_ROOT
 from helpers import assert_task_traces
+from helpers import in_tasks
 from helpers import in_threads
 from helpers import marker
-from http_server import serving_in_child
-
-import ddtrace_integrations
+from helpers import patched_fixture
+from helpers import task_root
 
 TASKS = 10_000
 THREADS, CALLS_PER_THREAD = 64, 20
 
 
-@pytest.fixture(scope="module")
-def echo() -> Iterator[str]:
-    with serving_in_child() as url:
-        yield url
-
-
-@pytest.fixture
-def patched():
-    ddtrace_integrations.patch(httpx=True)
-    yield
-    ddtrace_integrations.unpatch(httpx=True)
+patched = patched_fixture(httpx=True)
 
 
 def expected(echo: str):
@@ -52,14 +39,13 @@ async def test_10000_async_tasks_each_trace_their_own_request(patched, spans, ec
     calls = asyncio.Semaphore(50)
 
     async def task(client: httpx.AsyncClient, i: int) -> str:
-        with tracer.trace(TASK_ROOT) as root:
-            root.set_tag("task", marker(i))
+        with task_root(i):
             async with calls:
                 return (await client.get(f"{echo}/{marker(i)}")).text
 
     limits = httpx.Limits(max_connections=50)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        results = await asyncio.gather(*(task(client, i) for i in range(TASKS)))
+        results = await in_tasks(TASKS, lambda i: task(client, i))
     assert results == [f"/{marker(i)}" for i in range(TASKS)]
     assert_task_traces(spans.spans, TASKS, expected(echo), ["http.url", "http.status_code", "component"])
 
@@ -68,8 +54,7 @@ def test_64_threads_each_trace_their_own_request(patched, spans, echo):
     with httpx.Client(limits=httpx.Limits(max_connections=THREADS), timeout=60) as client:
 
         def call(i: int) -> str:
-            with tracer.trace(TASK_ROOT) as root:
-                root.set_tag("task", marker(i))
+            with task_root(i):
                 return client.get(f"{echo}/{marker(i)}").text
 
         results = in_threads(THREADS, CALLS_PER_THREAD, call)

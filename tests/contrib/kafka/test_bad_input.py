@@ -7,7 +7,6 @@ only to a well-formed context they carried."""
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from types import MappingProxyType
@@ -22,14 +21,15 @@ from helpers import assert_same_and_traced
 from helpers import assert_valid_parent
 from helpers import candidate_headers
 from helpers import outcome
+from helpers import patched_fixture
 from helpers import plugins_off
 from helpers import raw_headers_strategy
+from helpers import untraced_then_traced
 from helpers import without_propagation
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 
-import ddtrace_integrations
 from ddtrace_integrations import _ddtrace as dd
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -71,11 +71,7 @@ CASES: Dict[str, Tuple[Any, Any, Any]] = {
 INTEGRATIONS = {"kafka": True, "aiokafka": True, "kafka_python": True}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def patched() -> Iterator[None]:
-    ddtrace_integrations.patch(**INTEGRATIONS)
-    yield
-    ddtrace_integrations.unpatch(**INTEGRATIONS)
+patched = patched_fixture(scope="module", autouse=True, **INTEGRATIONS)
 
 
 @pytest.fixture(scope="module", params=sorted(CLIENTS))
@@ -113,13 +109,10 @@ def received_spans(spans: Any) -> List[Any]:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_message_is_produced_and_consumed_as_untraced(client, name, spans, caplog):
-    caplog.set_level(logging.DEBUG, logger="ddtrace_integrations")
     value, key, headers = CASES[name]
-    with plugins_off(client.integration):
-        untraced = exchange(client, value, key, headers)
-    spans.clear()
-    caplog.clear()
-    traced = exchange(client, value, key, headers)
+    untraced, traced = untraced_then_traced(
+        lambda: exchange(client, value, key, headers), spans, caplog, client.integration
+    )
     found = spans.named("kafka.produce") + received_spans(spans)
     sent = traced[0][0] == "returned"
     assert_same_and_traced(

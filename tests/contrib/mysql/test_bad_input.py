@@ -5,7 +5,6 @@ its skip logged, and with DBM comments off and in full mode."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from typing import Any
 from typing import Dict
@@ -15,13 +14,12 @@ import mysql.connector.aio
 import MySQLdb
 import pymysql
 import pytest
-from bad_sql import Case
 from bad_sql import cases
 from helpers import assert_same_and_traced
-from helpers import async_outcome
-from helpers import plugins_off
+from helpers import outcome_on_connection
+from helpers import patched_fixture
+from helpers import untraced_then_traced
 
-import ddtrace_integrations
 from ddtrace_integrations import _ddtrace as dd
 
 HOST = os.environ.get("DDI_MYSQL_HOST", "127.0.0.1")
@@ -37,25 +35,7 @@ DRIVERS: Dict[str, Any] = {  # name -> (connect, integration, query span name)
 CATALOG = cases("KILL CONNECTION_ID()")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def patched():
-    ddtrace_integrations.patch(**FLAGS)
-    yield
-    ddtrace_integrations.unpatch(**FLAGS)
-
-
-async def run(connect: Any, case: Case) -> Any:
-    conn = connect()
-    conn = await conn if asyncio.iscoroutine(conn) else conn
-    try:
-        return await async_outcome(lambda: case(conn, None))
-    finally:
-        try:
-            closing = conn.close()
-            if asyncio.iscoroutine(closing):
-                await closing
-        except Exception:  # closing twice, or a connection the server dropped: the case is what counts
-            pass
+patched = patched_fixture(scope="module", autouse=True, **FLAGS)
 
 
 @pytest.mark.parametrize("dbm", ["disabled", "full"])
@@ -63,14 +43,14 @@ async def run(connect: Any, case: Case) -> Any:
 @pytest.mark.parametrize("driver", sorted(DRIVERS))
 def test_bad_input_behaves_as_untraced(driver, name, dbm, spans, caplog, monkeypatch):
     monkeypatch.setattr(dd.dbm_config, "propagation_mode", dbm)
-    caplog.set_level(logging.DEBUG, logger="ddtrace_integrations")
     connect, integration, span_name = DRIVERS[driver]
     case, count = CATALOG[name]
-    with plugins_off(integration):
-        untraced = asyncio.run(run(connect, case))
-    spans.clear()
-    caplog.clear()
-    traced = asyncio.run(run(connect, case))
+
+    def run() -> Any:
+        # closing may fail: the case killed the connection, or the driver refuses to close twice
+        return asyncio.run(outcome_on_connection(connect, lambda conn: case(conn, None), close_errors=True))
+
+    untraced, traced = untraced_then_traced(run, spans, caplog, integration)
     assert_same_and_traced(
         untraced, traced, spans.named(span_name), count, caplog.records, integration, commented=dbm == "full"
     )

@@ -8,14 +8,11 @@ import os
 import mysql.connector
 import pymysql
 import pytest
-from ddtrace.trace import tracer
 from helpers import TASK_ROOT
-from helpers import ConnectionPool
 from helpers import assert_task_traces
-from helpers import in_threads
 from helpers import marker
-
-import ddtrace_integrations
+from helpers import patched_fixture
+from helpers import queries_in_threads
 
 ARGS = {"host": os.environ.get("DDI_MYSQL_HOST", "127.0.0.1"), "port": int(os.environ.get("DDI_MYSQL_PORT", "3306"))}
 THREADS, CALLS_PER_THREAD = 64, 20
@@ -26,17 +23,13 @@ DRIVERS = {  # name -> (connect, query span name, component)
 }
 
 
-@pytest.fixture
-def patched():
-    ddtrace_integrations.patch(mysql=True, pymysql=True)
-    yield
-    ddtrace_integrations.unpatch(mysql=True, pymysql=True)
+patched = patched_fixture(mysql=True, pymysql=True)
 
 
 @pytest.mark.parametrize("driver", sorted(DRIVERS))
 def test_64_threads_each_trace_their_own_query(patched, spans, driver):
     connect, span_name, component = DRIVERS[driver]
-    pool = ConnectionPool([connect() for _ in range(CONNECTIONS)])
+    connections = [connect() for _ in range(CONNECTIONS)]
     spans.clear()
 
     def query(own: str, conn: object) -> str:
@@ -47,16 +40,7 @@ def test_64_threads_each_trace_their_own_query(patched, spans, driver):
         finally:
             cur.close()
 
-    def call(i: int) -> str:
-        with tracer.trace(TASK_ROOT) as root:
-            root.set_tag("task", marker(i))
-            return pool.run(lambda conn: query(marker(i), conn))
-
-    try:
-        results = in_threads(THREADS, CALLS_PER_THREAD, call)
-    finally:
-        for conn in pool.connections:
-            conn.close()
+    results = queries_in_threads(connections, THREADS, CALLS_PER_THREAD, query)
     assert results == [marker(i) for i in range(THREADS * CALLS_PER_THREAD)]
     assert_task_traces(
         spans.spans,

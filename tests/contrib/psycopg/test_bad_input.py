@@ -5,25 +5,22 @@ logged, and with DBM comments off and in full mode."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
-from typing import Callable
 from typing import Dict
 
 import psycopg
 import psycopg2
 import psycopg2.sql
 import pytest
-from bad_sql import Case
 from bad_sql import cases
 from bad_sql import composed
 from helpers import PG_DSN
 from helpers import assert_same_and_traced
-from helpers import async_outcome
-from helpers import plugins_off
+from helpers import outcome_on_connection
+from helpers import patched_fixture
+from helpers import untraced_then_traced
 from psycopg import sql
 
-import ddtrace_integrations
 from ddtrace_integrations import _ddtrace as dd
 
 KILL = "SELECT pg_terminate_backend(pg_backend_pid())"
@@ -35,22 +32,7 @@ DRIVERS: Dict[str, Any] = {  # name -> (connect, sql module)
 CATALOG = cases(KILL, extra={"sql_composed": (composed, 1)})
 
 
-@pytest.fixture(scope="module", autouse=True)
-def patched():
-    ddtrace_integrations.patch(psycopg=True)
-    yield
-    ddtrace_integrations.unpatch(psycopg=True)
-
-
-async def run(connect: Callable[[], Any], sql_module: Any, case: Case) -> Any:
-    conn = connect()
-    conn = await conn if asyncio.iscoroutine(conn) else conn
-    try:
-        return await async_outcome(lambda: case(conn, sql_module))
-    finally:
-        closing = conn.close()
-        if asyncio.iscoroutine(closing):
-            await closing
+patched = patched_fixture(scope="module", autouse=True, psycopg=True)
 
 
 @pytest.mark.parametrize("dbm", ["disabled", "full"])
@@ -58,13 +40,12 @@ async def run(connect: Callable[[], Any], sql_module: Any, case: Case) -> Any:
 @pytest.mark.parametrize("driver", sorted(DRIVERS))
 def test_bad_input_behaves_as_untraced(driver, name, dbm, spans, caplog, monkeypatch):
     monkeypatch.setattr(dd.dbm_config, "propagation_mode", dbm)
-    caplog.set_level(logging.DEBUG, logger="ddtrace_integrations")
     connect, sql_module = DRIVERS[driver]
     case, count = CATALOG[name]
-    with plugins_off("psycopg"):
-        untraced = asyncio.run(run(connect, sql_module, case))
-    spans.clear()
-    caplog.clear()
-    traced = asyncio.run(run(connect, sql_module, case))
+
+    def run() -> Any:
+        return asyncio.run(outcome_on_connection(connect, lambda conn: case(conn, sql_module)))
+
+    untraced, traced = untraced_then_traced(run, spans, caplog, "psycopg")
     found = spans.named("postgres.query")
     assert_same_and_traced(untraced, traced, found, count, caplog.records, "psycopg", commented=dbm == "full")

@@ -3,31 +3,23 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import psycopg
-import pytest
-from ddtrace.trace import tracer
 from helpers import PG_DSN
 from helpers import TASK_ROOT
 from helpers import AsyncConnectionPool
-from helpers import ConnectionPool
 from helpers import assert_task_traces
-from helpers import in_threads
+from helpers import in_tasks
 from helpers import marker
-
-import ddtrace_integrations
+from helpers import patched_fixture
+from helpers import queries_in_threads
+from helpers import task_root
 
 TASKS = 10_000
 THREADS, CALLS_PER_THREAD = 64, 20
 CONNECTIONS = 16  # the server takes 100 in all, and other tests run beside this one
 
 
-@pytest.fixture
-def patched():
-    ddtrace_integrations.patch(psycopg=True)
-    yield
-    ddtrace_integrations.unpatch(psycopg=True)
+patched = patched_fixture(psycopg=True)
 
 
 def expected(own: str) -> list:
@@ -44,12 +36,11 @@ async def test_10000_async_tasks_each_trace_their_own_query(patched, spans):
             return (await cur.fetchone())[0]
 
     async def task(i: int) -> str:
-        with tracer.trace(TASK_ROOT) as root:
-            root.set_tag("task", marker(i))
+        with task_root(i):
             return await pool.run(lambda conn: query(marker(i), conn))
 
     try:
-        results = await asyncio.gather(*(task(i) for i in range(TASKS)))
+        results = await in_tasks(TASKS, task)
     finally:
         for conn in pool.connections:
             await conn.close()
@@ -58,7 +49,7 @@ async def test_10000_async_tasks_each_trace_their_own_query(patched, spans):
 
 
 def test_64_threads_each_trace_their_own_query(patched, spans):
-    pool = ConnectionPool([psycopg.connect(PG_DSN, autocommit=True) for _ in range(CONNECTIONS)])
+    connections = [psycopg.connect(PG_DSN, autocommit=True) for _ in range(CONNECTIONS)]
     spans.clear()
 
     def query(own: str, conn: psycopg.Connection) -> str:
@@ -66,15 +57,6 @@ def test_64_threads_each_trace_their_own_query(patched, spans):
             cur.execute(f"SELECT '{own}'")
             return cur.fetchone()[0]
 
-    def call(i: int) -> str:
-        with tracer.trace(TASK_ROOT) as root:
-            root.set_tag("task", marker(i))
-            return pool.run(lambda conn: query(marker(i), conn))
-
-    try:
-        results = in_threads(THREADS, CALLS_PER_THREAD, call)
-    finally:
-        for conn in pool.connections:
-            conn.close()
+    results = queries_in_threads(connections, THREADS, CALLS_PER_THREAD, query)
     assert results == [marker(i) for i in range(THREADS * CALLS_PER_THREAD)]
     assert_task_traces(spans.spans, THREADS * CALLS_PER_THREAD, expected, ["db.name", "component"])
