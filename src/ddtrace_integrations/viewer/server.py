@@ -8,6 +8,7 @@ traces and shows each one when it has gone quiet.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import os
@@ -165,7 +166,7 @@ def auto_style(stream: Optional[IO[str]]) -> Dict[str, bool]:
     """Colour on a terminal (unless NO_COLOR or TERM=dumb); ASCII when the stream cannot encode box drawing."""
     tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
     color = tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-    encoding = getattr(stream, "encoding", None) or "ascii"
+    encoding = getattr(stream, "encoding", None) or "utf-8"  # an in-memory stream holds any text
     try:
         "\u2588\u2502\u2717\u00b5".encode(encoding)
         ascii_only = False
@@ -220,6 +221,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+            if viewer.log_requests:
+                digest = hashlib.sha256(body).hexdigest()[:16]
+                viewer.display.message(f"view: {self.command} {self.path} {len(body)} B sha256:{digest} -> {status}")
         finally:
             viewer.end_request()
 
@@ -254,6 +258,7 @@ class Viewer:
         self._stop = threading.Event()
         self._threads: List[threading.Thread] = []
         self._decode_warned = False
+        self.log_requests = os.environ.get("DDI_VIEW_LOG_REQUESTS", "") not in ("", "0", "false")
 
     @property
     def url(self) -> str:
