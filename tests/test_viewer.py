@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
 import textwrap
@@ -28,7 +29,6 @@ from typing import List
 from typing import Optional
 from typing import Tuple
 
-import msgpack
 import pytest
 from helpers import bin_path
 
@@ -46,6 +46,11 @@ from ddtrace_integrations.viewer.traces import Assembler
 from ddtrace_integrations.viewer.traces import decode_traces
 from ddtrace_integrations.viewer.traces import decode_v04
 from ddtrace_integrations.viewer.traces import decode_v05
+
+try:  # a test dependency (scripts/test); the service-free runs on other Pythons (scripts/test-pythons) lack it
+    import msgpack
+except ImportError:
+    msgpack = None
 
 CLI = bin_path("ddtrace-integrations")
 AGENT_ENV = ("DD_TRACE_AGENT_URL", "DD_AGENT_HOST", "DD_TRACE_AGENT_HOSTNAME", "DD_TRACE_AGENT_PORT")
@@ -103,6 +108,7 @@ def test_msgpack_rejects_truncated_invalid_or_trailing_bytes(data: bytes) -> Non
         unpackb(data)
 
 
+@pytest.mark.skipif(msgpack is None, reason="the msgpack library (a test dependency) is not installed")
 def test_msgpack_agrees_with_the_msgpack_library_on_a_large_mixed_document() -> None:
     document = {
         "ints": [0, 1, -1, 127, 128, 255, 256, 65535, 65536, 2**32, 2**63, -33, -129, -32769, -(2**31) - 1],
@@ -160,12 +166,12 @@ def test_decodes_what_ddtraces_own_encoder_sends(version: str) -> None:
         assert decoded["meta"] == {k: v for k, v in span.get_tags().items()}
         assert decoded["metrics"] == span.get_metrics()
     assert chunks[0][1]["meta"]["error.message"] == "boom \u2603"
-    if version == "v0.4":  # the same as the msgpack library reads it, field for field (absent ones: defaults)
+    if msgpack is not None and version == "v0.4":  # as the msgpack library reads it (absent fields: defaults)
         defaults = {"parent_id": 0, "error": 0, "type": "", "meta": {}, "metrics": {}}
         reference = msgpack.unpackb(payload, raw=False, strict_map_key=False)
         assert decode_v04(payload) == [[{**defaults, **span} for span in chunk] for chunk in reference]
-    else:
-        strings, _ = msgpack.unpackb(payload, raw=False, strict_map_key=False)
+    elif version == "v0.5":
+        strings, _ = unpackb(payload)
         assert "web.request" in strings
         assert decode_v05(payload)[0][0]["name"] == "web.request"
 
@@ -343,10 +349,14 @@ def test_the_agent_url_the_tracer_would_use() -> None:
 # --------------------------------------------------------------------------- the receiver, in process
 
 
+class _UnixHTTPServer(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+
+
 class Agent:
     """A stand-in for the real agent: records every request, bytes and all, and answers its own way."""
 
-    def __init__(self) -> None:
+    def __init__(self, unix_path: Optional[str] = None) -> None:
         self.requests: List[Tuple[str, str, List[Tuple[str, str]], bytes]] = []
         agent = self
 
@@ -355,6 +365,9 @@ class Agent:
 
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def address_string(self) -> str:
+                return "agent-client"
 
             def handle_one(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -369,8 +382,13 @@ class Agent:
 
             do_GET = do_POST = do_PUT = handle_one
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server: socketserver.BaseServer
+        if unix_path:
+            self.server = _UnixHTTPServer(unix_path, Handler)
+            self.url = f"unix://{unix_path}"
+        else:
+            self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def traces(self) -> List[bytes]:
@@ -482,6 +500,33 @@ def test_with_an_agent_every_request_is_forwarded_byte_for_byte_and_its_response
     assert [r[:2] for r in agent.requests[1:]] == [("GET", "/info"), ("POST", "/v0.1/pipeline_stats")]
     assert agent.requests[2][3] == b"abcd"
     assert "\u2717 postgres.query" in out.text  # and a decoded copy was shown
+
+
+def test_an_agent_on_a_unix_socket_gets_the_requests_too(tmp_path: Any) -> None:
+    agent = Agent(unix_path=str(tmp_path / "apm.socket"))
+    viewer = Viewer(Display(None), upstream=agent.url, settle=0.1).start()
+    payload = _payload("v0.4")
+    try:
+        status, _, _, body = _request(viewer.url, "PUT", "/v0.4/traces", payload, {"X-Datadog-Trace-Count": "1"})
+    finally:
+        viewer.drain(quiet=0)
+        viewer.close()
+        agent.close()
+    assert (status, body) == (207, b'{"rate_by_service":{"service:shop,env:":0.25}}')
+    [(method, path, headers, received)] = agent.requests
+    assert (method, path, received) == ("PUT", "/v0.4/traces", payload)
+    assert ("Host", "localhost") in headers
+
+
+def test_view_says_why_when_its_port_is_taken() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run([CLI, "view", "--port", str(port)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr
+    assert "--agent" in proc.stderr
 
 
 # --------------------------------------------------------------------------- end to end, real processes
@@ -678,7 +723,7 @@ def test_run_show_with_an_agent_configured_forwards_the_tracers_bytes_unchanged(
     assert trace_headers["content-type"] == "application/msgpack"
     # what the viewer wrote is what the agent got
     [shown] = [json.loads(line) for line in out.read_text().splitlines()]
-    _, chunks = msgpack.unpackb(payload, raw=False, strict_map_key=False)
+    _, chunks = unpackb(payload)
     assert sorted(s["span_id"] for s in shown["spans"]) == sorted(span[4] for chunk in chunks for span in chunk)
 
 

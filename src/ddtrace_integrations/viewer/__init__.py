@@ -44,7 +44,11 @@ def run_shown(
 
     upstream = configured_agent_url(os.environ)
     display = Display(sys.stderr if show else None, json_path)
-    viewer = Viewer(display, upstream=upstream, settle=settle).start()
+    try:
+        viewer = Viewer(display, upstream=upstream, settle=settle).start()
+    except ValueError as exc:  # an agent URL we cannot forward to
+        display.close()
+        raise SystemExit(f"ddtrace-integrations run: {exc}") from None
     display.message(f"ddtrace-integrations: showing traces ({_prefix(upstream)})")
 
     env = dict(os.environ)
@@ -87,7 +91,17 @@ def view(
 ) -> int:
     """Receive traces from any number of processes until interrupted (Ctrl-C, SIGTERM), showing each one."""
     display = Display(sys.stdout, json_path)
-    viewer = Viewer(display, host=host, port=port, upstream=agent, settle=settle).start()
+    try:
+        viewer = Viewer(display, host=host, port=port, upstream=agent, settle=settle).start()
+    except ValueError as exc:
+        display.close()
+        raise SystemExit(f"ddtrace-integrations view: {exc}") from None
+    except OSError as exc:
+        display.close()
+        raise SystemExit(
+            f"ddtrace-integrations view: cannot listen on {host}:{port}: {exc.strerror or exc}"
+            + (" (a Datadog agent there? choose another --port, and forward to it with --agent)" if port else "")
+        ) from None
     display.message(
         f"ddtrace-integrations view: listening on {viewer.url} ({_prefix(agent)}); "
         f"run your apps with DD_TRACE_AGENT_URL={viewer.url}"

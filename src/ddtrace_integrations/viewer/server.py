@@ -119,7 +119,7 @@ class Upstream:
                 lower = name.lower()
                 if lower == "host":
                     value = self.host_header
-                elif lower in HOP_BY_HOP or (chunked and lower == "content-length"):
+                elif lower in HOP_BY_HOP or lower == "expect" or (chunked and lower == "content-length"):
                     continue
                 conn.putheader(name, value)
             if chunked:  # the body was read whole: it goes on with its length
@@ -138,20 +138,24 @@ class Display:
     def __init__(self, stream: Optional[IO[str]], json_path: Optional[str] = None, style: Optional[Style] = None):
         self.stream = stream
         self.style = style or (Style(**auto_style(stream)) if stream is not None else Style())
-        self.json_file = open(json_path, "a", encoding="utf-8") if json_path else None  # noqa: SIM115
+        self.json_file = open(json_path, "w", encoding="utf-8") if json_path else None  # noqa: SIM115
         self.lock = threading.Lock()
 
-    def message(self, text: str) -> None:
+    def _write(self, text: str) -> None:
         if self.stream is not None:
-            with self.lock:
-                self.stream.write(text + "\n")
+            try:
+                self.stream.write(text)
                 self.stream.flush()
+            except (OSError, ValueError):  # a closed pipe (| head): stop writing there, keep the rest going
+                self.stream = None
+
+    def message(self, text: str) -> None:
+        with self.lock:
+            self._write(text + "\n")
 
     def show(self, spans: List[Dict], shown_before: int) -> None:
         with self.lock:
-            if self.stream is not None:
-                self.stream.write(render_trace(spans, self.style, shown_before=shown_before))
-                self.stream.flush()
+            self._write(render_trace(spans, self.style, shown_before=shown_before))
             if self.json_file is not None:
                 self.json_file.write(trace_json(spans, shown_before))
                 self.json_file.flush()
@@ -220,7 +224,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
             if viewer.log_requests:
                 digest = hashlib.sha256(body).hexdigest()[:16]
                 viewer.display.message(f"view: {self.command} {self.path} {len(body)} B sha256:{digest} -> {status}")
