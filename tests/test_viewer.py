@@ -533,7 +533,7 @@ def test_view_says_why_when_its_port_is_taken() -> None:
 
 APP = textwrap.dedent(
     """
-    import sys
+    import os, sys, time
     from ddtrace.trace import tracer
 
     with tracer.trace("web.request", service="shop", resource="GET /orders", span_type="web") as root:
@@ -548,7 +548,8 @@ APP = textwrap.dedent(
                 raise ValueError("template missing")
         except ValueError:
             pass
-    print("app done")
+    time.sleep(float(os.environ.get("APP_SLEEP", "0")))  # a while for the tracer's periodic checks, or the display
+    print("app done", flush=True)
     sys.exit(3)
     """
 )
@@ -586,7 +587,7 @@ def test_run_show_prints_the_tree_and_exits_with_the_commands_code(tmp_path: Any
     out = tmp_path / "traces.jsonl"
     proc = subprocess.run(
         [CLI, "run", "--show", "--json", str(out), "python", "-c", APP],
-        env=_env(),
+        env=_env(APP_SLEEP="2.5"),
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -735,7 +736,7 @@ def test_the_live_terminal_shows_the_tree(tmp_path: Any) -> None:
     script.write_text(APP)
     socket_name = f"ddi-view-{uuid.uuid4().hex[:8]}"
     session = "viewer"
-    env = _env(LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    env = _env(LANG="C.UTF-8", LC_ALL="C.UTF-8", APP_SLEEP="5")
     env.pop("NO_COLOR")
     env.pop("TMUX", None)
     tmux_cmd = [tmux, "-u", "-L", socket_name]
@@ -764,5 +765,6 @@ def test_the_live_terminal_shows_the_tree(tmp_path: Any) -> None:
     finally:
         subprocess.run([*tmux_cmd, "kill-server"], capture_output=True, timeout=30)
     assert re.search(r"^status: 3$", screen, re.M), screen
-    assert "app done" in joined
     _assert_tree(joined, SHOP_TREE)
+    # live: the trace was on the screen while the app still ran (it prints "app done" 5 s after its trace)
+    assert joined.index("web.request") < joined.index("app done"), joined

@@ -47,7 +47,21 @@ HOP_BY_HOP = {
 DEFAULT_UNIX_SOCKET = "/var/run/datadog/apm.socket"
 INFO = {
     "version": "ddtrace-integrations-view",
-    "endpoints": ["/v0.4/traces", "/v0.5/traces", "/telemetry/proxy/"],
+    # what this receiver takes (any POST is answered 200); not /v0.6/stats (the tracer would compute stats and
+    # could drop traces it then never sends) nor /v0.7/config (remote configuration needs a real agent)
+    "endpoints": [
+        "/v0.4/traces",
+        "/v0.5/traces",
+        "/telemetry/proxy/",
+        "/v0.1/pipeline_stats",
+        "/evp_proxy/v2/",
+        "/evp_proxy/v4/",
+        "/profiling/v1/input",
+        "/debugger/v1/input",
+        "/debugger/v1/diagnostics",
+        "/debugger/v2/input",
+        "/symdb/v1/input",
+    ],
     "client_drop_p0s": False,  # no client-side stats: the tracer sends every trace, and all are shown
     "span_meta_structs": True,
     "config": {"statsd_port": 0, "receiver_port": 0},
