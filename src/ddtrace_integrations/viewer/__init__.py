@@ -107,11 +107,10 @@ def view(
         f"run your apps with DD_TRACE_AGENT_URL={viewer.url}"
     )
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    try:
-        while not stop.wait(0.2):
-            pass
-    except KeyboardInterrupt:
+    # SIGINT too, even when inherited ignored (a background job of a shell): whoever sends it means stop
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    while not stop.wait(0.2):
         pass
     viewer.drain(quiet=0.0, timeout=2.0)
     viewer.close()
