@@ -318,11 +318,26 @@ def test_render_ascii_with_processes_and_a_span_whose_parent_never_arrived() -> 
     )
 
 
+def test_render_stops_after_max_lines_spans_saying_how_many_more() -> None:
+    spans = [span(1, 0, "s1", 0, 80), span(2, 1, "s2", 20, 60), span(3, 2, "s3", 40, 40), span(4, 3, "s4", 60, 20)]
+    assert render_trace(spans, Style(ascii=True), width=4, max_lines=2) == (
+        "trace 00000000000000000000000000000007  4 spans, 80 ns\n"
+        "    80 ns |####| s1  service=svc\n"
+        "    60 ns | ###| `- s2\n"
+        "                 ... 2 more spans\n"
+    )
+
+
 def test_render_colours_errors_on_a_terminal_and_marks_an_update() -> None:
     text = render_trace(shop_trace(), Style(color=True), shown_before=3)
     assert "\x1b[31m\u2717 \x1b[0m" in text
     assert "(update: 1 more)" in text.splitlines()[0]
-    assert format_duration(999) == "1 \u00b5s" and format_duration(1_500_000_000) == "1.500 s"
+    assert [format_duration(ns) for ns in (999, 1000, 1_500_000, 1_500_000_000)] == [
+        "999 ns",
+        "1 \u00b5s",
+        "1.50 ms",
+        "1.500 s",
+    ]
 
 
 def test_trace_json_is_one_line_with_ids_parent_ids_tags_and_metrics() -> None:

@@ -32,6 +32,7 @@ KEY_TAGS = (
 )
 VALUE_WIDTH = 60
 BAR_WIDTH = 40
+MAX_LINES = 300  # spans shown of one trace; --json has them all
 
 _RED = "\x1b[31m"
 _CYAN = "\x1b[36m"
@@ -56,6 +57,8 @@ class Style:
 
 
 def format_duration(ns: int) -> str:
+    if ns < 1000:
+        return f"{ns} ns"
     if ns < 1_000_000:
         return f"{ns / 1000:.0f} \u00b5s"
     if ns < 1_000_000_000:
@@ -100,7 +103,11 @@ def span_tags(span: Span, parent: Optional[Span], pid: Optional[int], style: Sty
 
 
 def render_trace(
-    spans: List[Span], style: Optional[Style] = None, width: int = BAR_WIDTH, shown_before: int = 0
+    spans: List[Span],
+    style: Optional[Style] = None,
+    width: int = BAR_WIDTH,
+    shown_before: int = 0,
+    max_lines: int = MAX_LINES,
 ) -> str:
     """One trace as lines of text: a header, then one line per span in tree order (children by start time)."""
     style = style or Style()
@@ -132,6 +139,9 @@ def render_trace(
     stack: List[Tuple[Span, Optional[Span], Optional[int], str, str]]
     stack = [(root, None, None, "", "") for root in reversed(roots)]
     while stack:
+        if len(lines) > max_lines:
+            lines.append(f"{'':9} {'':{width + 2}} {style.ellipsis} {len(spans) - max_lines} more spans")
+            break
         span, parent, parent_pid, prefix, child_prefix = stack.pop()
         own_pid = span["metrics"].get("process_id")
         pid = int(own_pid) if own_pid is not None else parent_pid

@@ -232,9 +232,14 @@ class _Handler(BaseHTTPRequestHandler):
                     headers = [("Content-Type", "text/plain")]
             else:
                 status, reason, headers, data = viewer.answer(self.command, path)
-            self.send_response(status, reason)
+            # the agent's own headers as they came (its Date and Server included); ours when answering as one
+            relayed = viewer.upstream is not None and status != 502
+            if relayed:
+                self.send_response_only(status, reason)
+            else:
+                self.send_response(status, reason)
             for name, value in headers:
-                if name.lower() not in HOP_BY_HOP and name.lower() not in ("content-length", "server", "date"):
+                if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
