@@ -282,6 +282,7 @@ class Viewer:
         self._stop = threading.Event()
         self._threads: List[threading.Thread] = []
         self._decode_warned = False
+        self._received: List[Tuple[str, bytes, float]] = []
         self.log_requests = os.environ.get("DDI_VIEW_LOG_REQUESTS", "") not in ("", "0", "false")
 
     @property
@@ -308,14 +309,22 @@ class Viewer:
             self._last_request = time.monotonic()
 
     def record(self, path: str, body: bytes) -> None:
-        try:
-            chunks = decode_traces(path, body)
-        except Exception as exc:  # a payload we cannot read is still forwarded; say so once
-            if not self._decode_warned:
-                self._decode_warned = True
-                self.display.message(f"ddtrace-integrations view: could not decode a {path} payload: {exc}")
-            return
-        self.assembler.add(chunks)
+        """Keep a traces payload for the display thread to decode: the request is not held up by it."""
+        with self._lock:
+            self._received.append((path, body, time.monotonic()))
+
+    def _decode_received(self) -> None:
+        with self._lock:
+            received, self._received = self._received, []
+        for path, body, arrival in received:
+            try:
+                chunks = decode_traces(path, body)
+            except Exception as exc:  # a payload we cannot read is still forwarded; say so once
+                if not self._decode_warned:
+                    self._decode_warned = True
+                    self.display.message(f"ddtrace-integrations view: could not decode a {path} payload: {exc}")
+                continue
+            self.assembler.add(chunks, arrival)
 
     def answer(self, method: str, path: str) -> Tuple[int, str, List[Tuple[str, str]], bytes]:
         """What an agent would answer, when there is no agent."""
@@ -334,6 +343,7 @@ class Viewer:
             self.show_ready()
 
     def show_ready(self, everything: bool = False) -> int:
+        self._decode_received()
         shown = self.assembler.take(everything=everything)
         for trace in shown:
             self.display.show(trace.spans, trace.shown_before)
