@@ -17,7 +17,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command_name", required=True)
     run = sub.add_parser("run", help="run a command with Datadog tracing (v2 integrations)")
     run.add_argument("-d", "--debug", action="store_true", help="enable ddtrace debug logging")
-    run.add_argument("--show", action="store_true", help="show each finished trace here, as a tree with durations")
+    run.add_argument("--show", action="store_true", help="show each finished trace as a tree with durations")
     run.add_argument("--json", metavar="FILE", help="also write each trace to FILE (one JSON object a line)")
     run.add_argument("command", nargs=argparse.REMAINDER, help="the command to run, e.g. python app.py")
     sub.add_parser("list", help="list the integrations this package provides")
