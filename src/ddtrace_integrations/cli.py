@@ -17,8 +17,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command_name", required=True)
     run = sub.add_parser("run", help="run a command with Datadog tracing (v2 integrations)")
     run.add_argument("-d", "--debug", action="store_true", help="enable ddtrace debug logging")
+    run.add_argument("--show", action="store_true", help="show each finished trace as a tree with durations")
+    run.add_argument("--json", metavar="FILE", help="also write each trace to FILE (one JSON object a line)")
     run.add_argument("command", nargs=argparse.REMAINDER, help="the command to run, e.g. python app.py")
     sub.add_parser("list", help="list the integrations this package provides")
+    view = sub.add_parser("view", help="receive traces from any number of processes and show them (no agent needed)")
+    view.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    view.add_argument("--port", type=int, default=8126, help="port to listen on (default 8126)")
+    view.add_argument("--agent", metavar="URL", help="forward everything to the Datadog agent at URL, unchanged")
+    view.add_argument("--json", metavar="FILE", help="also write each trace to FILE (one JSON object a line)")
+    view.add_argument("--settle", type=float, default=1.0, help="show a trace once quiet this long (seconds)")
     return parser
 
 
@@ -39,6 +47,14 @@ def run(command: List[str], debug: bool = False) -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = _parser().parse_args(argv)
+    if args.command_name == "run" and (args.show or args.json):
+        from ddtrace_integrations.viewer import run_shown
+
+        raise SystemExit(run_shown(args.command, args.debug, show=args.show, json_path=args.json))
+    if args.command_name == "view":
+        from ddtrace_integrations.viewer import view
+
+        raise SystemExit(view(args.host, args.port, args.agent, args.json, args.settle))
     if args.command_name == "run":
         run(args.command, args.debug)
     else:
