@@ -188,11 +188,18 @@ def _patch(known: Dict[str, Integration], raise_errors: bool, flags: Dict[str, b
             _patch_one(known[name])
 
 
+def enabled_flags(known: Dict[str, Integration]) -> Dict[str, bool]:
+    """Integration name -> on, from DD_TRACE_<LIB>_ENABLED then DD_PATCH_MODULES (which wins), as ddtrace reads
+    them: what ``patch_all`` patches, and what ``ddtrace-integrations list`` reports."""
+    flags = {name: dd.enabled_by_env(name) is not False for name in known}
+    flags.update({k: v for k, v in dd.patch_modules_env().items() if k in flags})
+    return flags
+
+
 def patch_all(**overrides: bool) -> None:
     """Every integration, minus those turned off by DD_TRACE_<LIB>_ENABLED or DD_PATCH_MODULES."""
     known = integrations()
-    flags = {name: dd.enabled_by_env(name) is not False for name in known}
-    flags.update({k: v for k, v in dd.patch_modules_env().items() if k in flags})
+    flags = enabled_flags(known)
     flags.update(overrides)
     _patch(known, False, flags)
 

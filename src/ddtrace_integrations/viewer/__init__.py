@@ -33,14 +33,19 @@ def run_shown(
 ) -> int:
     """Run ``command`` as a child, traced, its traces shown here (stderr) as they finish; its exit code."""
     from ddtrace_integrations.cli import BOOTSTRAP_DIR
+    from ddtrace_integrations.cli import CANNOT_EXECUTE
+    from ddtrace_integrations.cli import NOT_FOUND
+    from ddtrace_integrations.cli import _exec_failure
+    from ddtrace_integrations.cli import _say
 
     if command and command[0] == "--":
         command = command[1:]
     if not command:
         raise SystemExit("ddtrace-integrations run: no command given")
     executable = command[0] if os.path.isfile(command[0]) else shutil.which(command[0])
-    if executable is None:
-        raise SystemExit(f"ddtrace-integrations run: command not found: {command[0]}")
+    if executable is None:  # as ``run`` says it
+        _say(f"command not found: {command[0]}")
+        return NOT_FOUND
 
     upstream = configured_agent_url(os.environ)
     display = Display(sys.stderr if show else None, json_path)
@@ -58,7 +63,12 @@ def run_shown(
     if debug:
         env["DD_TRACE_DEBUG"] = "true"
 
-    child = subprocess.Popen([executable, *command[1:]], env=env)
+    try:
+        child = subprocess.Popen([executable, *command[1:]], env=env)
+    except OSError as error:  # as ``run`` says it: not executable, no interpreter, ...
+        viewer.close()
+        _say(_exec_failure(command[0], executable, error))
+        return CANNOT_EXECUTE
 
     def forward(signum: int, frame: Any) -> None:
         child.send_signal(signum)
