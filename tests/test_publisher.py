@@ -107,3 +107,40 @@ def test_a_failing_done_on_a_call_that_ends_later_ends_its_context_at_once(fake,
     delivery = fake.Broker().send_later("orders", b"x")
     assert isinstance(delivery, fake.Delivery)
     assert_span(spans.one("fakemq.produce"), error=0)
+
+
+class _Stop(BaseException):
+    """Not an Exception: the event hub lets it out of a listener."""
+
+
+def test_a_base_exception_from_a_start_listener_ends_the_context_and_resets_the_current_one(fake, spans):
+    ended = []
+
+    def stop(ctx):
+        raise _Stop
+
+    def record(ctx, exc_info):
+        ended.append(exc_info[0])
+
+    dd.core.on("context.started.fakelib.execute", stop, "test-stop")
+    dd.core.on("context.ended.fakelib.execute", record, "test-ended")
+    try:
+        before = dd.CURRENT_CONTEXT.get()
+        with pytest.raises(_Stop):
+            fake.Connection().execute("select 1")
+        assert dd.CURRENT_CONTEXT.get() is before
+        assert ended == [_Stop]
+    finally:
+        dd.core.reset_listeners("context.started.fakelib.execute", stop)
+        dd.core.reset_listeners("context.ended.fakelib.execute", record)
+    assert spans.one("fakedb.query").error == 1  # the plugin's span, started before, ended with the error
+
+
+async def test_async_disabled_path_returns_the_library_coroutine_itself(fake):
+    tracing_plugins.unregister(FakeQueryPlugin)
+    try:
+        pending = fake.Connection().aexecute("select 1")
+        assert pending.cr_code.co_name == "aexecute"  # the library's own coroutine, none of ours around it
+        assert await pending == 3
+    finally:
+        tracing_plugins.register(FakeQueryPlugin)

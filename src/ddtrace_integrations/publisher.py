@@ -189,8 +189,8 @@ def traced(event: Event) -> Wrapper:
         exc_info: ExcInfo = _NO_EXCEPTION
         inside = _inside.set(held) if held is not None else None
         current = _current.set(ctx)
-        _dispatch(started, (ctx,))
-        try:
+        try:  # a BaseException out of a listener still ends the context and resets what was set
+            _dispatch(started, (ctx,))
             if rewrite is not None:
                 try:
                     args, kwargs = rewrite(ctx, args, kwargs)
@@ -243,8 +243,8 @@ def traced_async(event: Event) -> Wrapper:
         exc_info: ExcInfo = _NO_EXCEPTION
         inside = _inside.set(held) if held is not None else None
         current = _current.set(ctx)
-        _dispatch(started, (ctx,))
-        try:
+        try:  # a BaseException out of a listener still ends the context and resets what was set
+            _dispatch(started, (ctx,))
             if rewrite is not None:
                 try:
                     args, kwargs = rewrite(ctx, args, kwargs)
