@@ -21,6 +21,7 @@ from ddtrace_integrations import _patching
 
 FAKE = _patching.Integration("fakelib", ("fakelib",), "fakes.fakelib_publisher", "fakes.fakelib_plugins")
 FAKE_DBAPI = _patching.Integration("fakedbapi", ("fakedbapi",), "fakes.fakedbapi_publisher", "fakes.fakedbapi_plugins")
+FAKE_KV = _patching.Integration("fakekv", ("fakekv",), "fakes.fakekv_publisher", "fakes.fakekv_plugins")
 
 
 @pytest.fixture
@@ -59,6 +60,20 @@ def fake_dbapi(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     ddtrace_integrations.patch(fakedbapi=True)
     yield fakedbapi
     ddtrace_integrations.unpatch(fakedbapi=True)
+
+
+@pytest.fixture
+def fake_kv(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The fake key-value store (a non-SQL storage integration), patched through the registry like a real one."""
+    monkeypatch.setitem(_patching.BUILTIN, "fakekv", FAKE_KV)
+    monkeypatch.syspath_prepend(os.path.join(os.path.dirname(__file__), "fakes"))
+    import fakekv
+
+    import ddtrace_integrations
+
+    ddtrace_integrations.patch(fakekv=True)
+    yield fakekv
+    ddtrace_integrations.unpatch(fakekv=True)
 
 
 @pytest.fixture

@@ -46,6 +46,7 @@ from ddtrace.internal.logger import get_logger
 from ddtrace.internal.peer_service.processor import PeerServiceProcessor
 from ddtrace.internal.schema import SCHEMA_VERSION
 from ddtrace.internal.schema import SpanDirection
+from ddtrace.internal.schema import schematize_cache_operation
 from ddtrace.internal.schema import schematize_database_operation
 from ddtrace.internal.schema import schematize_messaging_operation
 from ddtrace.internal.schema import schematize_service_name
@@ -83,6 +84,7 @@ __all__ = [
     "int_service",
     "normalize_vendor",
     "peer_service_config",
+    "schematize_cache_operation",
     "schematize_database_operation",
     "schematize_messaging_operation",
     "schematize_service_name",
@@ -210,6 +212,13 @@ def patch_modules_env() -> Dict[str, bool]:
     from ddtrace.internal.utils.formats import parse_tags_str
 
     return {k: asbool(v) for k, v in parse_tags_str(env.get("DD_PATCH_MODULES")).items()}
+
+
+def listened_context(name: str) -> bool:
+    """Whether the event hub already has a listener for the contexts named ``name`` (``context.started.{name}``
+    or ``context.ended.{name}``), e.g. one of ddtrace's own handlers (its ``trace_handlers.listen()`` registers
+    them when ddtrace is imported)."""
+    return core.has_listeners(f"context.started.{name}") or core.has_listeners(f"context.ended.{name}")
 
 
 def tracing_enabled() -> bool:

@@ -28,6 +28,8 @@ class DatabasePlugin(StoragePlugin):
     query_name: ClassVar[str] = ""
     # Connect spans learn the address only when the call returns.
     tags_at_finish: ClassVar[bool] = False
+    # ddtrace's DB-API and asyncpg integrations give the query as the resource as it is, "" included.
+    keep_empty_resource = True
 
     @functools.cached_property
     def query_span_name(self) -> str:
@@ -59,7 +61,7 @@ class DatabasePlugin(StoragePlugin):
             self.set_database_tags(span, db)
         if db.rowcount is not None:
             span.set_metric("db.row_count", db.rowcount)
-        super().finish_span(ctx, span, exc_info)
+        super(StoragePlugin, self).finish_span(ctx, span, exc_info)  # StoragePlugin's reads a StorageContext
 
     def set_database_tags(self, span: dd.Span, db: DatabaseContext) -> None:
         dd.set_attributes(span, connection_tags(db.host, db.port, db.user, db.database))

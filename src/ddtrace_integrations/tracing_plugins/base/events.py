@@ -39,6 +39,29 @@ class DatabaseContext:
 
 
 @dataclass(**_slots)
+class StorageContext:
+    """A call to a store that is not a SQL database (a key-value store, a cache, a document store): a command,
+    not a query, so no SQL naming and no DBM comment."""
+
+    db_system: str
+    command: Optional[str] = None  # the operation ("GET", "HSET", "find"): the span's resource by default
+    # The resource when it is not the command alone (the command with its arguments, a pipeline's commands).
+    resource: Optional[str] = None
+    # The command with its arguments as the integration shows them (it truncates and leaves out values it must
+    # not show), tagged under the plugin's ``raw_command_tag``.
+    raw_command: Optional[str] = None
+    host: Optional[str] = None
+    port: Optional[int] = None
+    user: Optional[str] = None
+    # A named namespace (a document store's database): ``db.name``, which names peer.service before the host.
+    database: Optional[str] = None
+    # A numbered one (a Redis database index), tagged under the plugin's ``database_index_tag``.
+    database_index: Optional[int] = None
+    rowcount: Optional[int] = None  # set by the publisher's ``done``: ``db.row_count``
+    tags: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(**_slots)
 class HTTPClientContext:
     method: str
     url: str  # scheme://host[:port]/path[?query], never userinfo; the plugin obfuscates the query

@@ -37,6 +37,9 @@ class TracingPlugin:
     # ``_dd.svc_src`` to the tracer (``tracer_service_source``).
     service_at_start: ClassVar[bool] = False
     tracer_service_source: ClassVar[bool] = False
+    # An empty resource is left to the tracer (the span's name), as ddtrace's event-based integrations leave it
+    # (its core ``_start_span`` drops empty span arguments); True passes "" on, as its DB-API integrations do.
+    keep_empty_resource: ClassVar[bool] = False
     # Registered with ddtrace's config the first time a plugin of this package starts.
     config_defaults: ClassVar[Dict[str, Any]] = {}
 
@@ -186,7 +189,7 @@ class TracingPlugin:
             name,
             _tracer.context_provider.active() if child_of is _ACTIVE else child_of,
             service if self.service_at_start else None,
-            resource,
+            resource if resource or self.keep_empty_resource else None,
             self.type if span_type is _CLASS_TYPE else span_type,
             True,  # activate
         )
