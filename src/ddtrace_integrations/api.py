@@ -16,6 +16,7 @@ from ddtrace_integrations.dbapi import DbApiPublisher
 from ddtrace_integrations.dbapi import Driver
 from ddtrace_integrations.dbapi import defining
 from ddtrace_integrations.dbapi import publisher_for
+from ddtrace_integrations.dbapi import unpatch as unpatch_dbapi
 from ddtrace_integrations.messaging import acknowledged
 from ddtrace_integrations.messaging import headers_rewrite
 from ddtrace_integrations.messaging import send_items
@@ -158,5 +159,6 @@ __all__ = [
     "traced_async_iter",
     "traced_function",
     "traced_iter",
+    "unpatch_dbapi",
     "with_headers",
 ]
