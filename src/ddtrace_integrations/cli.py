@@ -110,6 +110,15 @@ def _parser() -> Tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     view.add_argument("--agent", metavar="URL", help="forward everything to the Datadog agent at URL, unchanged")
     view.add_argument("--json", metavar="FILE", help="also write each trace to FILE (one JSON object a line)")
     view.add_argument("--settle", type=float, default=1.0, help="show a trace once quiet this long (seconds)")
+    new = sub.add_parser(
+        "new",
+        help="write the files of a new integration: publisher, plugin, tests, parity workload",
+        description="Write a new integration's publisher, plugin, test module, parity test and workload for the "
+        "base class of its kind, into a checkout of this repository (docs/writing-an-integration.md).",
+    )
+    new.add_argument("library", help="the library's module, as imported (e.g. redis)")
+    new.add_argument("--kind", required=True, choices=["database", "storage", "http-client", "web", "messaging"])
+    new.add_argument("--dir", default=".", help="the repository's root (default: the current directory)")
     return parser, run_parser
 
 
@@ -217,6 +226,20 @@ def list_integrations(as_json: bool = False) -> int:
     return 0
 
 
+def new_integration(library: str, kind: str, root: str) -> int:
+    from pathlib import Path
+
+    from ddtrace_integrations import _scaffold
+
+    try:
+        written = _scaffold.write(library, kind, Path(root))
+    except _scaffold.ScaffoldError as error:
+        sys.stderr.write(f"{PROG} new: {error}\n")
+        return 1
+    sys.stdout.write(_scaffold.next_steps(library, kind, written))
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser, run_parser = _parser()
     if not (sys.argv[1:] if argv is None else argv):
@@ -225,6 +248,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.command_name == "list":
         return list_integrations(args.json)
+    if args.command_name == "new":
+        return new_integration(args.library, args.kind, args.dir)
     if args.command_name == "view":
         from ddtrace_integrations.viewer import view
 
