@@ -83,6 +83,9 @@ ExecutionContext = _ddtrace.ExecutionContext
 # ``env_flag("DD_ACME_TRACE_SCRIPTS")``, ``env_text("DD_ACME_SERVICE", "acme")``.
 env_flag = _ddtrace.env_flag
 env_text = _ddtrace.env_text
+# Whether something (ddtrace's own handlers) already listens to the events named ``name``: the registry refuses a
+# plugin on such a name (``EventNameTaken``).
+event_name_taken = _ddtrace.listened_context
 # One entry of ``ddtrace.config.<integration>`` (None when absent), and an HTTP client's ``DD_<NAME>_*`` settings.
 integration_setting = _ddtrace.integration_setting
 http_client_settings = _ddtrace.http_client_settings
@@ -143,6 +146,7 @@ __all__ = [
     "defining",
     "env_flag",
     "env_text",
+    "event_name_taken",
     "find_pin",
     "function_name",
     "headers_rewrite",
