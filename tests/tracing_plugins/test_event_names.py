@@ -96,3 +96,31 @@ def test_no_built_in_integration_uses_a_name_ddtrace_listens_to(products):
     """In a fresh process (no v2 plugin registered yet), with ddtrace's products on or off."""
     names = run_python(BUILT_IN_NAMES, products, prefix=(bin_path("ddtrace-integrations"), "run")).split()
     assert {"asyncpg.execute", "django.cache_call", "aiokafka.produce", "flask.request"} <= set(names)
+
+
+def test_through_the_registry_the_library_is_left_untraced(forget, monkeypatch, caplog, spans):
+    """An integration whose plugin takes a name ddtrace listens to: refused when its library is imported, with
+    the registry's error line; the library works, untraced."""
+    import os
+
+    from ddtrace_integrations import _patching
+    from ddtrace_integrations import patch
+    from ddtrace_integrations import unpatch
+
+    module = types.ModuleType("acme_taken_plugins")
+    monkeypatch.setattr(RedisCommandPlugin, "__module__", module.__name__)
+    module.RedisCommandPlugin = RedisCommandPlugin
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    integration = _patching.Integration("fakekv", ("fakekv",), "fakes.fakekv_publisher", module.__name__)
+    monkeypatch.setitem(_patching.BUILTIN, "fakekv", integration)
+    monkeypatch.syspath_prepend(os.path.join(os.path.dirname(os.path.dirname(__file__)), "fakes"))
+    import fakekv
+
+    patch(fakekv=True)
+    try:
+        assert fakekv.Client().set("a", 1) is True
+        assert _patching.patched()["fakekv"] == ()
+    finally:
+        unpatch(fakekv=True)
+    assert "patching fakekv failed; it is not traced" in caplog.text and "EventNameTaken" in caplog.text
+    assert spans.spans == []
