@@ -141,3 +141,21 @@ def test_a_library_name_that_makes_no_integration_name_is_refused(tmp_path, libr
     made = new(tmp_path, library, "storage")
     assert made.returncode == 1 and "does not make an integration name" in made.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_the_templates_ship_in_the_wheel(tmp_path):
+    """An installed package (not this editable checkout) has the templates the command reads."""
+    import zipfile
+
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    build = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path / "dist")]
+    built = run([*build, str(source)], cwd=tmp_path)
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    shipped = {name for name in zipfile.ZipFile(wheel).namelist() if name.endswith(".tmpl")}
+    used = {f"ddtrace_integrations/templates/{p.name}" for p in _scaffold.TEMPLATES.glob("*.tmpl")}
+    assert len(used) == 13 and shipped == used
