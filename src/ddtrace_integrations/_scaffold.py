@@ -137,7 +137,7 @@ def files(library: str, kind_name: str, taken: Optional[Sequence[str]] = None) -
         raise ScaffoldError(f"unknown kind {kind_name!r}: one of {', '.join(KINDS)}")
     kind = KINDS[kind_name]
     name = integration_name(library)
-    ops = operations(name, kind, taken) * 2
+    ops = operations(name, kind, taken)  # one per event: a messaging integration has two
     test_path = f"tests/contrib/{name}/test_{name}.py"
     values = {
         "library": library,
@@ -147,9 +147,9 @@ def files(library: str, kind_name: str, taken: Optional[Sequence[str]] = None) -
         "camel": "".join(part.capitalize() for part in name.split("_")),
         "upper": name.upper(),
         "operation": ops[0],
-        "operation2": ops[1],
+        "operation2": ops[-1],
         "event": f"{name}.{ops[0]}",
-        "event2": f"{name}.{ops[1]}",
+        "event2": f"{name}.{ops[-1]}",
         "span_name": kind.span_name.format(name=name),
         "expected": _expected(kind, name),
         "fixtures": kind.test_fixtures,

@@ -29,12 +29,14 @@ class RedisCallPlugin(StoragePlugin):
 
 @pytest.fixture
 def forget() -> Iterator[None]:
-    """Plugins a test registers are unregistered and forgotten afterwards."""
+    """Plugins a test registers are forgotten afterwards, with the listeners they leave (their names are the
+    tests' own)."""
     before = set(tracing_plugins._plugins)
     yield
     for cls in set(tracing_plugins._plugins) - before:
-        tracing_plugins.unregister(cls)
-        del tracing_plugins._plugins[cls]
+        plugin = tracing_plugins._plugins.pop(cls)
+        for phase in ("started", "ended", "returned"):
+            dd.core.reset_listeners(f"context.{phase}.{plugin.event_name}")
 
 
 def test_ddtrace_listens_to_redis_command():
@@ -58,7 +60,7 @@ def test_a_module_with_one_taken_name_registers_none_of_its_plugins(forget, monk
         monkeypatch.setattr(cls, "__module__", module.__name__)
         setattr(module, cls.__name__, cls)
     monkeypatch.setitem(sys.modules, module.__name__, module)
-    with pytest.raises(EventNameTaken):
+    with pytest.raises(EventNameTaken, match=r"RedisCommandPlugin: the event name 'redis\.command'"):
         tracing_plugins.initialize(module.__name__)
     assert RedisCallPlugin not in tracing_plugins._plugins
     assert RedisCommandPlugin not in tracing_plugins._plugins
@@ -113,6 +115,7 @@ def test_through_the_registry_the_library_is_left_untraced(forget, monkeypatch, 
     monkeypatch.setitem(sys.modules, module.__name__, module)
     integration = _patching.Integration("fakekv", ("fakekv",), "fakes.fakekv_publisher", module.__name__)
     monkeypatch.setitem(_patching.BUILTIN, "fakekv", integration)
+    monkeypatch.delitem(_patching._states, "fakekv", raising=False)  # the registry's state for this integration
     monkeypatch.syspath_prepend(os.path.join(os.path.dirname(os.path.dirname(__file__)), "fakes"))
     import fakekv
 
@@ -122,5 +125,6 @@ def test_through_the_registry_the_library_is_left_untraced(forget, monkeypatch, 
         assert _patching.patched()["fakekv"] == ()
     finally:
         unpatch(fakekv=True)
+        _patching._states.pop("fakekv")  # holds this test's integration: the fake_kv fixture's gets a state anew
     assert "patching fakekv failed; it is not traced" in caplog.text and "EventNameTaken" in caplog.text
     assert spans.spans == []
