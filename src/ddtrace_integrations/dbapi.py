@@ -197,7 +197,11 @@ class DbApiPublisher(Publisher):
     ) -> DatabaseContext:
         """The call's context: its own fields beside its connection's (read once per connection)."""
         connection = self._connection(cursor)
-        info = self.info(connection) if connection is not cursor else _UNKNOWN
+        if connection is cursor:
+            info = _UNKNOWN
+        else:  # ``info`` without its call, when the connection was seen before
+            entry = self._infos.get(id(connection))
+            info = entry[1] if entry is not None and entry[0]() is connection else self.info(connection)
         if info.tags:
             tags = {**info.tags, **tags} if tags else info.tags
         return DatabaseContext(
@@ -222,7 +226,9 @@ class DbApiPublisher(Publisher):
             with contextlib.suppress(TypeError):  # a cursor that cannot be weakly referenced
                 self._last_query[cursor] = query
 
-    def _query_items(self, cursor: Any, args: Args, kwargs: Kwargs, tags: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    def _execute_items(
+        self, cursor: Any, args: Args, kwargs: Kwargs, tags: Optional[Dict[str, Any]] = None
+    ) -> Dict[str, Any]:
         query = args[0] if args else kwargs.get(self.driver.query_keyword)
         config = dd.registered_configs.get(self.package)
         if config is not None and dd.setting(config, "trace_fetch_methods"):  # as _remember, without its call
@@ -231,11 +237,8 @@ class DbApiPublisher(Publisher):
         prepared = self.driver.prepared is not None and self.driver.prepared(cursor, args, kwargs)
         return {"db_context": self._context(cursor, query, dbm_injectable=True, prepared=prepared, tags=tags)}
 
-    def _execute_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-        return self._query_items(cursor, args, kwargs, None)
-
     def _executemany_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-        return self._query_items(cursor, args, kwargs, {"sql.executemany": "true"})
+        return self._execute_items(cursor, args, kwargs, {"sql.executemany": "true"})
 
     def _callproc_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         procedure = argument(args, kwargs, 0, "procname")
