@@ -124,15 +124,17 @@ def test_env_var_turns_an_integration_off_for_patch_all():
 
 
 def test_patch_is_idempotent(spans):
-    import wrapt
     from asyncpg.protocol import Protocol
 
+    from ddtrace_integrations.publisher import is_wrapped
+
+    original = Protocol.query
     ddtrace_integrations.patch(asyncpg=True)
     ddtrace_integrations.patch(asyncpg=True)
     try:
         wrapper = vars(Protocol)["query"]
-        assert isinstance(wrapper, wrapt.FunctionWrapper)
-        assert not isinstance(wrapper.__wrapped__, wrapt.FunctionWrapper)
+        assert is_wrapped(wrapper)
+        assert wrapper.__wrapped__ is original  # wrapped once
     finally:
         ddtrace_integrations.unpatch(asyncpg=True)
     ddtrace_integrations.unpatch(asyncpg=True)

@@ -21,8 +21,6 @@ from typing import List
 from typing import Optional
 from typing import Tuple
 
-import wrapt
-
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
@@ -33,6 +31,7 @@ from ddtrace_integrations.publisher import argument
 from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.publisher import traced_async
+from ddtrace_integrations.publisher import wrapping
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 
 log = dd.get_logger(__name__)
@@ -151,9 +150,9 @@ class DbApiPublisher(Publisher):
             for method in methods:
                 original = getattr(base, method, None)
                 if original is not None:
-                    namespace[method] = wrapt.FunctionWrapper(original, self.wrapper(method, original))
+                    namespace[method] = wrapping(original, self.wrapper(method, original), bind=True)
             for method, wrapper in wrappers.items():
-                namespace[method] = wrapt.FunctionWrapper(getattr(base, method), wrapper)
+                namespace[method] = wrapping(getattr(base, method), wrapper, bind=True)
             cls = type(base.__name__, (base,), namespace)
             self._subclasses[base] = self._subclasses[cls] = cls
         return cls
@@ -197,7 +196,11 @@ class DbApiPublisher(Publisher):
     ) -> DatabaseContext:
         """The call's context: its own fields beside its connection's (read once per connection)."""
         connection = self._connection(cursor)
-        info = self.info(connection) if connection is not cursor else _UNKNOWN
+        if connection is cursor:
+            info = _UNKNOWN
+        else:  # ``info`` without its call, when the connection was seen before
+            entry = self._infos.get(id(connection))
+            info = entry[1] if entry is not None and entry[0]() is connection else self.info(connection)
         if info.tags:
             tags = {**info.tags, **tags} if tags else info.tags
         return DatabaseContext(
@@ -222,7 +225,9 @@ class DbApiPublisher(Publisher):
             with contextlib.suppress(TypeError):  # a cursor that cannot be weakly referenced
                 self._last_query[cursor] = query
 
-    def _query_items(self, cursor: Any, args: Args, kwargs: Kwargs, tags: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    def _execute_items(
+        self, cursor: Any, args: Args, kwargs: Kwargs, tags: Optional[Dict[str, Any]] = None
+    ) -> Dict[str, Any]:
         query = args[0] if args else kwargs.get(self.driver.query_keyword)
         config = dd.registered_configs.get(self.package)
         if config is not None and dd.setting(config, "trace_fetch_methods"):  # as _remember, without its call
@@ -231,11 +236,8 @@ class DbApiPublisher(Publisher):
         prepared = self.driver.prepared is not None and self.driver.prepared(cursor, args, kwargs)
         return {"db_context": self._context(cursor, query, dbm_injectable=True, prepared=prepared, tags=tags)}
 
-    def _execute_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-        return self._query_items(cursor, args, kwargs, None)
-
     def _executemany_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-        return self._query_items(cursor, args, kwargs, {"sql.executemany": "true"})
+        return self._execute_items(cursor, args, kwargs, {"sql.executemany": "true"})
 
     def _callproc_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         procedure = argument(args, kwargs, 0, "procname")

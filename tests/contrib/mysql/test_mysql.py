@@ -226,12 +226,16 @@ def general_log():
     before = cur.fetchone()
     cur.execute("SET GLOBAL log_output = 'TABLE'")
     cur.execute("SET GLOBAL general_log = 'ON'")
+    # The log table outlives the server process and thread ids restart with it: only this test's rows count.
+    cur.execute("SELECT NOW(6)")
+    (since,) = cur.fetchone()
 
     def statements(thread_id: int, marker: str) -> list:
         cur.execute(
             "SELECT CONVERT(argument USING utf8mb4) FROM mysql.general_log"
-            " WHERE thread_id = %s AND command_type IN ('Query', 'Execute') AND argument LIKE %s",
-            (thread_id, f"%{marker}%"),
+            " WHERE event_time >= %s AND thread_id = %s AND command_type IN ('Query', 'Execute')"
+            " AND argument LIKE %s",
+            (since, thread_id, f"%{marker}%"),
         )
         return [row[0] for row in cur.fetchall()]
 

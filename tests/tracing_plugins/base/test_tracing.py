@@ -8,6 +8,7 @@ import pytest
 from fakes.fakelib_plugins import FakeQueryPlugin
 from helpers import assert_span
 
+from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations import tracing_plugins
 from ddtrace_integrations.tracing_plugins.base.database import DatabasePlugin
 
@@ -113,7 +114,9 @@ def test_failing_plugin_is_switched_off_and_logged_once(fake, spans, monkeypatch
     def broken(self, span, db):
         raise RuntimeError("plugin bug")
 
-    monkeypatch.setattr(DatabasePlugin, "set_database_tags", broken)
+    # a failure once the span is open: the DBM comment, with DBM propagation on
+    monkeypatch.setattr(dd.dbm_config, "propagation_mode", "service")
+    monkeypatch.setattr(DatabasePlugin, "propagate_dbm", broken)
     conn = fake.Connection()
     with caplog.at_level(logging.ERROR, logger="ddtrace_integrations"):
         assert conn.execute("select 1") == 3
@@ -175,7 +178,8 @@ def test_every_failing_plugin_logs_its_failure_however_close_together(fake, span
     def broken(*args, **kwargs):
         raise RuntimeError("plugin bug")
 
-    monkeypatch.setattr(DatabasePlugin, "set_database_tags", broken)
+    monkeypatch.setattr(dd.dbm_config, "propagation_mode", "service")
+    monkeypatch.setattr(DatabasePlugin, "propagate_dbm", broken)
     monkeypatch.setattr(FakeSendPlugin, "on_start", broken)
     with caplog.at_level(logging.ERROR, logger="ddtrace_integrations"):
         assert fake.Connection().execute("select 1") == 3

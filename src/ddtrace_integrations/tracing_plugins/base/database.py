@@ -45,13 +45,19 @@ class DatabasePlugin(StoragePlugin):
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         items = dd.context_items(ctx)
         db: DatabaseContext = items["db_context"]
-        span = self.start_span(ctx, self.operation_name(ctx, db), resource=self.resource(ctx, db))
+        span = self.start_span(
+            ctx,
+            self.operation_name(ctx, db),
+            resource=self.resource(ctx, db),
+            tags=connection_tags(db.host, db.port, db.user, db.database),
+        )
         if span is None:
             return
         pin = items["pin"]
         if pin.tags:
             dd.set_tags(span, pin.tags)
-        self.set_database_tags(span, db)
+        if db.tags:
+            dd.set_tags(span, db.tags)
         if db.dbm_injectable and dd.dbm_config.propagation_mode in _INJECTING_MODES:
             self.propagate_dbm(span, db)
 
@@ -59,8 +65,11 @@ class DatabasePlugin(StoragePlugin):
         db: DatabaseContext = dd.context_items(ctx)["db_context"]
         if self.tags_at_finish:
             self.set_database_tags(span, db)
-        if db.rowcount is not None:
-            span.set_metric("db.row_count", db.rowcount)
+        rowcount = db.rowcount
+        if type(rowcount) is int:  # what set_metric would store, without its checks
+            dd.set_attribute(span, "db.row_count", rowcount)
+        elif rowcount is not None:
+            span.set_metric("db.row_count", rowcount)
         super(StoragePlugin, self).finish_span(ctx, span, exc_info)  # StoragePlugin's reads a StorageContext
 
     def set_database_tags(self, span: dd.Span, db: DatabaseContext) -> None:

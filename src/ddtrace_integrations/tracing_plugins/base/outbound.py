@@ -11,6 +11,7 @@ from typing import Tuple
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
+from ddtrace_integrations.tracing_plugins.base.tracing import _BASE_SERVICES
 from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
 from ddtrace_integrations.tracing_plugins.base.tracing import _configs
 
@@ -84,3 +85,6 @@ class OutboundPlugin(TracingPlugin):
             dd.set_attribute(span, PEER_SERVICE_REMAPPED_FROM, value)
             value = remapped
         dd.set_attribute(span, PEER_SERVICE, value)
+
+
+_BASE_SERVICES.append(OutboundPlugin.service)

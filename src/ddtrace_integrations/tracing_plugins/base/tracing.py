@@ -6,7 +6,9 @@ import logging
 from typing import Any
 from typing import ClassVar
 from typing import Dict
+from typing import List
 from typing import Optional
+from typing import Tuple
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
@@ -21,6 +23,7 @@ _CLASS_TYPE: Any = object()  # start_span's defaults: the class's span type, the
 _ACTIVE: Any = object()
 _tracer = dd.tracer  # one object for the life of the process (its context provider may be reconfigured)
 _configs = dd.registered_configs  # ``integration_config`` without the property call, on the hot path
+_RECIPES = 256
 
 
 class TracingPlugin:
@@ -49,8 +52,9 @@ class TracingPlugin:
         self._ended = self._on_ended
         self._returned = self._on_returned
         self._own_on_finish = True
-        # span_attributes() with each ``_dd.svc_src`` value seen (a handful): built once, set in one call
-        self._attributes: Dict[Optional[str], Dict[str, Any]] = {}
+        self._base_service = False
+        # ``_recipe`` by the settings and shared tags it was made from
+        self._recipes: Dict[Tuple[Any, ...], Tuple[Optional[str], Optional[str], Dict[str, Any], Any]] = {}
 
     @property
     def event_name(self) -> str:
@@ -67,6 +71,8 @@ class TracingPlugin:
     def register(self) -> None:
         # whether ``on_finish`` is other than the base one (a subclass's, or one set on this plugin)
         self._own_on_finish = "on_finish" in vars(self) or type(self).on_finish is not TracingPlugin.on_finish
+        # whether the service comes from the settings ``_recipe`` is keyed on alone (the base classes' ``service``)
+        self._base_service = "service" not in vars(self) and type(self).service in _BASE_SERVICES
         dd.core.on(f"context.started.{self.event_name}", self._started, self._listener_name)
         dd.core.on(f"context.ended.{self.event_name}", self._ended, self._listener_name)
         if type(self).on_return is not TracingPlugin.on_return:
@@ -159,6 +165,34 @@ class TracingPlugin:
             attributes[dd.MEASURED_KEY] = 1
         return attributes
 
+    def _recipe(
+        self,
+        pin: Any,
+        config: Any,
+        service: Optional[str],
+        inherit_service: bool,
+        service_source: bool,
+        tags: Optional[Dict[str, Any]],
+    ) -> Tuple[Optional[str], Optional[str], Dict[str, Any], Any]:
+        """What spans started under one set of settings share: the service named at start, the service set
+        afterwards (a mapped one, or None), and the attributes (the class's, ``_dd.svc_src``, ``tags``). It holds
+        ``tags`` itself, so that its id, part of the key, names no other dict while the recipe exists."""
+        if len(self._recipes) >= _RECIPES:  # connections made on the fly must not accumulate
+            self._recipes.clear()
+        if inherit_service:
+            service = None
+        elif service is None:
+            service = self.service(pin)
+        mapped = source = None
+        if service_source and not self.tracer_service_source:
+            mapped, source = dd.service_and_source(service, config)
+        attributes = self.span_attributes()
+        if source:
+            attributes[dd.SERVICE_SOURCE] = source
+        if tags:
+            attributes.update(tags)
+        return service, mapped, attributes, tags
+
     def start_span(
         self,
         ctx: dd.ExecutionContext,
@@ -170,40 +204,43 @@ class TracingPlugin:
         child_of: Any = _ACTIVE,
         inherit_service: bool = False,
         service_source: bool = True,
+        tags: Optional[Dict[str, Any]] = None,
     ) -> Optional[dd.Span]:
         """Start and activate the span of ``ctx`` (None when its pin is disabled).
 
         ``span_type`` defaults to the class's ``type``; ``service`` to ``self.service(pin)``; ``child_of`` to
         what is active (None: a root span); ``inherit_service``: part of its parent's work, under its service;
-        ``service_source=False``: the tracer alone names the service's source (``_dd.svc_src``).
+        ``service_source=False``: the tracer alone names the service's source (``_dd.svc_src``); ``tags``: tags
+        many spans share (a connection's), in a dict built once and never modified: merged once with the class's
+        tags, then set with them in one call.
         """
         items = dd.context_items(ctx)
         pin = items.get("pin")
         if pin is None or not (_tracer.enabled or pin.enabled()):  # pin.enabled(): the tracer's, or APM opted out
             return None
-        if inherit_service:
-            service = None
-        elif service is None:
-            service = self.service(pin)
+        config = _configs.get(self.package)
+        if config is None:
+            config = self.integration_config
+        if service is None and not inherit_service and not self._base_service:
+            service = self.service(pin)  # an override may read more than the settings below: asked every time
+        key = (dd.service_settings(pin, config), service, inherit_service, service_source, id(tags))
+        recipe = self._recipes.get(key)
+        if recipe is None:
+            recipe = self._recipes[key] = self._recipe(pin, config, service, inherit_service, service_source, tags)
         span = _tracer.start_span(  # positional: the keyword form costs more per span
             name,
             _tracer.context_provider.active() if child_of is _ACTIVE else child_of,
-            service if self.service_at_start else None,
+            recipe[0] if self.service_at_start else None,
             resource if resource or self.keep_empty_resource else None,
             self.type if span_type is _CLASS_TYPE else span_type,
             True,  # activate
         )
-        mapped = source = None
-        if service_source and not self.tracer_service_source:
-            config = _configs.get(self.package)
-            mapped, source = dd.service_and_source(service, self.integration_config if config is None else config)
-        attributes = self._attributes.get(source)
-        if attributes is None:
-            attributes = self._attributes[source] = self.span_attributes()
-            if source:
-                attributes[dd.SERVICE_SOURCE] = source
-        dd.set_attributes(span, attributes)
-        if mapped is not None:
-            span.service = mapped
+        dd.set_attributes(span, recipe[2])
+        if recipe[1] is not None:
+            span.service = recipe[1]
         items[SPAN] = span
         return span
+
+
+# The ``service`` methods that read nothing but ``dd.service_settings``; set by the modules defining them.
+_BASE_SERVICES: List[Any] = [TracingPlugin.service]
