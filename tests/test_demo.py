@@ -208,8 +208,18 @@ def test_an_interrupted_demo_stops_everything_it_started(tmp_path: Path) -> None
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     output = "".join(seen) + rest
-    assert proc.returncode == 1, output
+    assert proc.returncode == 130, output
     assert "==> interrupted" in output
+    assert not _left_running(_topic(output)), output
+
+
+def test_a_failed_demo_says_why_shows_the_logs_and_stops_everything(tmp_path: Path) -> None:
+    """No time to wait for the traces: the demo fails, after stopping what it started."""
+    proc = _run(tmp_path, "--timeout", "0")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output
+    assert "==> failed: the traces did not all arrive within 0 s" in output
+    assert "--- last lines of storefront's log ---" in output
     assert not _left_running(_topic(output)), output
 
 
@@ -220,5 +230,4 @@ def test_the_demo_sets_no_private_ddtrace_variable(path: Path) -> None:
 
 def test_the_readme_shows_the_demo_command() -> None:
     readme = (ROOT / "README.md").read_text()
-    assert "scripts/demo" in readme
-    assert not (ROOT / "examples" / "shop_app.py").exists()
+    assert "\nscripts/demo\n" in readme

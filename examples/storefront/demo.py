@@ -170,7 +170,7 @@ def main(argv=None) -> int:
     traced = dict(env, DD_TRACE_AGENT_URL=viewer_url, DD_KAFKA_PROPAGATION_ENABLED="true")
 
     procs = Processes(logs)
-    ok = False
+    ok, code = False, 1
     try:
         say(f"tables and topic {topic}")
         subprocess.run([sys.executable, "setup_db.py"], cwd=HERE, env=env, check=True)
@@ -203,7 +203,9 @@ def main(argv=None) -> int:
         order_ids = []
         for method, path, body in REQUESTS:
             status, answer = call(base, method, path, body)
-            say(f"{method} {path} {json.dumps(body) if body else ''}-> {status} {json.dumps(answer)}")
+            sent = f" {json.dumps(body)}" if body else ""
+            shown = f"{len(answer)} products" if isinstance(answer, list) else json.dumps(answer)
+            say(f"{method} {path}{sent} -> {status} {shown}")
             if path == "/orders":
                 order_ids.append(answer["order_id"])
 
@@ -215,6 +217,7 @@ def main(argv=None) -> int:
         ok = True
     except KeyboardInterrupt:
         say("interrupted")
+        code = 130
     except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
         say(f"failed: {exc}")
     finally:
@@ -224,7 +227,7 @@ def main(argv=None) -> int:
             procs.log_tails()
     traces = shown_traces(json_path)
     say(f"{len(traces)} traces shown" + (f", written to {json_path}" if args.json else ""))
-    return 0 if ok else 1
+    return 0 if ok else code
 
 
 if __name__ == "__main__":
