@@ -117,6 +117,7 @@ def _run(tmp_path: Path, *extra: str, timeout: float = 240) -> subprocess.Comple
     return subprocess.run(
         ["bash", str(ROOT / "scripts" / "demo"), "--json", str(tmp_path / "traces.jsonl"), *extra],
         cwd=ROOT,
+        env=dict(os.environ, TMPDIR=str(tmp_path)),  # where a failed run leaves its logs
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -193,6 +194,7 @@ def test_an_interrupted_demo_stops_everything_it_started(tmp_path: Path) -> None
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "examples" / "storefront" / "demo.py")],
         cwd=ROOT,
+        env=dict(os.environ, TMPDIR=str(tmp_path)),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -220,6 +222,7 @@ def test_a_failed_demo_says_why_shows_the_logs_and_stops_everything(tmp_path: Pa
     assert proc.returncode == 1, output
     assert "==> failed: the traces did not all arrive within 0 s" in output
     assert "--- last lines of storefront's log ---" in output
+    assert f"==> the logs are in {tmp_path}" in output
     assert not _left_running(_topic(output)), output
 
 

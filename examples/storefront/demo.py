@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -58,19 +59,33 @@ class Processes:
     def __init__(self, logs: str) -> None:
         self.logs = logs
         self.started: list = []  # (name, Popen), in start order
+        self.starting = False
+        self.interrupted = False
+
+    def interrupt(self, signum, frame) -> None:
+        """Ctrl-C and SIGTERM: stop, but never between starting a process and recording it."""
+        self.interrupted = True
+        if not self.starting:
+            raise KeyboardInterrupt
 
     def start(self, name: str, command: list, env: dict, log: bool = True) -> subprocess.Popen:
         out = open(os.path.join(self.logs, f"{name}.log"), "w") if log else None  # noqa: SIM115
-        proc = subprocess.Popen(
-            command,
-            cwd=HERE,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out or None,
-            start_new_session=True,
-        )
-        self.started.append((name, proc))
+        self.starting = True
+        try:
+            proc = subprocess.Popen(
+                command,
+                cwd=HERE,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out or None,
+                start_new_session=True,
+            )
+            self.started.append((name, proc))
+        finally:
+            self.starting = False
+        if self.interrupted:
+            raise KeyboardInterrupt
         return proc
 
     def wait_port(self, name: str, proc: subprocess.Popen, port: int, timeout: float = 30.0) -> None:
@@ -151,10 +166,6 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="how long to wait for the traces (seconds)")
     args = parser.parse_args(argv)
 
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupted)
     logs = tempfile.mkdtemp(prefix="storefront-demo-")
     json_path = os.path.abspath(args.json) if args.json else os.path.join(logs, "traces.jsonl")
     topic = f"shop.orders.{uuid.uuid4().hex[:8]}"  # this run's events only
@@ -170,6 +181,8 @@ def main(argv=None) -> int:
     traced = dict(env, DD_TRACE_AGENT_URL=viewer_url, DD_KAFKA_PROPAGATION_ENABLED="true")
 
     procs = Processes(logs)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, procs.interrupt)
     ok, code = False, 1
     try:
         say(f"tables and topic {topic}")
@@ -221,12 +234,17 @@ def main(argv=None) -> int:
     except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
         say(f"failed: {exc}")
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not stop the stopping
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C does not stop the stopping
+            signal.signal(sig, signal.SIG_IGN)
         procs.stop_all()
         if not ok:
             procs.log_tails()
     traces = shown_traces(json_path)
     say(f"{len(traces)} traces shown" + (f", written to {json_path}" if args.json else ""))
+    if ok:
+        shutil.rmtree(logs, ignore_errors=True)
+    else:
+        say(f"the logs are in {logs}")
     return 0 if ok else code
 
 

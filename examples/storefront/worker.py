@@ -40,7 +40,9 @@ def main() -> None:
             continue
         event = json.loads(message.value())
         with tracer.trace("order.store", resource="store order event", span_type="worker") as span:
-            span.link_span(producer_context(message))
+            producer = producer_context(message)
+            if producer.trace_id and producer.span_id:  # absent when the storefront does not propagate
+                span.link_span(producer)
             span.set_tag("order.id", event["order_id"])
             pg.execute(
                 "INSERT INTO shop_order_events (order_id, sku, quantity, total_cents) VALUES (%s, %s, %s, %s) "
