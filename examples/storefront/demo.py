@@ -34,6 +34,20 @@ REQUESTS = [
 ]
 
 
+def gunicorn_options() -> list:
+    """One worker process with threads; no control socket (gunicorn >= 24 makes one, at a path shared by
+    every gunicorn of the user unless told otherwise: two of them here, and maybe another demo run)."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    options = ["--workers", "1", "--threads", "4"]
+    if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
+        options.append("--no-control-socket")
+    return options
+
+
+GUNICORN_OPTIONS = gunicorn_options()
+
+
 def say(text: str) -> None:
     print(f"==> {text}", flush=True)
 
@@ -192,7 +206,7 @@ def main(argv=None) -> int:
         viewer = procs.start("viewer", [CLI, "view", "--port", str(viewer_port), "--json", json_path], env, log=False)
         procs.wait_port("viewer", viewer, viewer_port)
 
-        gunicorn = ["gunicorn", "--workers", "1", "--threads", "4", "--bind"]
+        gunicorn = ["gunicorn", *GUNICORN_OPTIONS, "--bind"]
         say(f"pricing service on :{pricing_port}, order worker, storefront on :{storefront_port}")
         pricing = procs.start(
             "pricing",
