@@ -46,6 +46,7 @@ from ddtrace_integrations.viewer.traces import Assembler
 from ddtrace_integrations.viewer.traces import decode_traces
 from ddtrace_integrations.viewer.traces import decode_v04
 from ddtrace_integrations.viewer.traces import decode_v05
+from ddtrace_integrations.viewer.traces import span_links
 
 try:  # a test dependency (scripts/test); the service-free runs on other Pythons (scripts/test-pythons) lack it
     import msgpack
@@ -174,6 +175,40 @@ def test_decodes_what_ddtraces_own_encoder_sends(version: str) -> None:
         strings, _ = unpackb(payload)
         assert "web.request" in strings
         assert decode_v05(payload)[0][0]["name"] == "web.request"
+
+
+@pytest.mark.parametrize("version", ["v0.4", "v0.5"])
+def test_span_links_are_read_as_each_encoder_sends_them_and_shown(version: str) -> None:
+    """v0.4 carries links in a field of their own, v0.5 as JSON in a tag: both name the linked span."""
+    from ddtrace.internal._encoding import MsgpackEncoderV04
+    from ddtrace.internal._encoding import MsgpackEncoderV05
+    from ddtrace.trace import Span
+
+    producers = [Span("kafka.produce", service="shop"), Span("kafka.produce", service="shop")]
+    consumer = Span("kafka.consume", service="worker")
+    for producer in producers:
+        consumer.link_span(producer.context)
+        producer.finish()
+    consumer.finish()
+    encoder = (MsgpackEncoderV04 if version == "v0.4" else MsgpackEncoderV05)(1 << 20, 1 << 20)
+    encoder.put([consumer])
+    [(payload, _)] = encoder.encode()
+    [[decoded]] = decode_traces(f"/{version}/traces", payload)
+
+    expected = [(p.trace_id, p.span_id) for p in producers]
+    assert span_links(decoded) == expected
+    assert all(p.trace_id >= 1 << 64 for p in producers)  # the high bits of a 128-bit id are kept
+    line = render_trace([decoded], Style(ascii=True)).splitlines()[1]
+    assert [f"link={t:032x}/{s}" for t, s in expected] == re.findall(r"link=\S+", line)
+
+
+def test_span_links_that_cannot_be_read_are_left_out() -> None:
+    spans = [
+        span(1, meta={"_dd.span_links": "not json"}),
+        span(2, meta={"_dd.span_links": '[{"trace_id": "zz", "span_id": "1"}, {"span_id": "2"}, 3]'}),
+        dict(span(3), span_links=[{"trace_id": 5}, "x", {"trace_id": 5, "span_id": 6}]),
+    ]
+    assert [span_links(s) for s in spans] == [[], [], [(5, 6)]]
 
 
 # --------------------------------------------------------------------------- assembly

@@ -13,6 +13,7 @@ from typing import Tuple
 
 from ddtrace_integrations.viewer.traces import Span
 from ddtrace_integrations.viewer.traces import full_trace_id
+from ddtrace_integrations.viewer.traces import span_links
 
 KEY_TAGS = (
     "span.kind",
@@ -95,6 +96,7 @@ def span_tags(span: Span, parent: Optional[Span], pid: Optional[int], style: Sty
             tags.append(f"{key}={_short(meta[key], style)}")
         elif key in metrics:
             tags.append(f"{key}={_short(metrics[key], style)}")
+    tags.extend(f"link={trace_id:032x}/{span_id}" for trace_id, span_id in span_links(span))
     if pid is not None:
         tags.append(f"pid={pid}")
     if parent is None and span["parent_id"]:

@@ -8,6 +8,7 @@ A span is a plain dict with the agent's field names: ``trace_id`` (the low 64 bi
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Dict
 from typing import List
 from typing import NamedTuple
 from typing import Optional
+from typing import Tuple
 
 from ddtrace_integrations.viewer._msgpack import unpackb
 
@@ -99,6 +101,27 @@ def full_trace_id(spans: List[Span]) -> int:
             except ValueError:
                 pass
     return low
+
+
+def span_links(span: Span) -> List[Tuple[int, int]]:
+    """The (128-bit trace id, span id) each span link points to: v0.4 sends links as a ``span_links`` field,
+    v0.5 as JSON in the ``_dd.span_links`` tag (ids in hex). Links that cannot be read are left out."""
+    links = []
+    for link in span.get("span_links") or ():
+        if isinstance(link, dict) and isinstance(link.get("span_id"), int):
+            high, low = link.get("trace_id_high"), link.get("trace_id")
+            trace_id = (high if isinstance(high, int) else 0) << 64 | (low if isinstance(low, int) else 0)
+            links.append((trace_id, link["span_id"]))
+    try:
+        tagged = json.loads(span["meta"].get("_dd.span_links") or "[]")
+    except ValueError:
+        tagged = []
+    for link in tagged if isinstance(tagged, list) else ():
+        try:
+            links.append((int(link["trace_id"], 16), int(link["span_id"], 16)))
+        except (TypeError, KeyError, ValueError):
+            continue
+    return links
 
 
 class Trace:
