@@ -34,6 +34,12 @@ from ddtrace.trace import TraceFilter
 from ddtrace.trace import tracer
 from hypothesis import strategies as st
 
+from ddtrace_integrations.compare import VOLATILE_META
+from ddtrace_integrations.compare import Difference
+from ddtrace_integrations.compare import differences
+from ddtrace_integrations.compare import documented
+from ddtrace_integrations.compare import normalize
+
 ROOT = Path(__file__).resolve().parent.parent
 AGENT_URL = os.environ.get("DDI_TEST_AGENT_URL", "http://127.0.0.1:8126")
 PG_DSN = os.environ.get("DDI_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -552,16 +558,18 @@ def _data_streams_sent(token: str) -> Dict[str, Any]:
     return {"pathways": sorted(pathways), "offsets": offsets}
 
 
-def _stream_differences(expected: Dict[str, Any], actual: Dict[str, Any]) -> List[Tuple[str, str, Any, Any]]:
+def _stream_differences(expected: Dict[str, Any], actual: Dict[str, Any]) -> List[Difference]:
     """Data Streams differences, under the pseudo-step "data streams" of the allow-list."""
     path = "/[data streams]"
     pathways_of = (set(expected["pathways"]), set(actual["pathways"]))
-    found = [(path, "pathway", p, None) for p in sorted(pathways_of[0] - pathways_of[1])]
-    found += [(path, "pathway", None, p) for p in sorted(pathways_of[1] - pathways_of[0])]
+    found = [Difference(path, "pathway", p, None) for p in sorted(pathways_of[0] - pathways_of[1])]
+    found += [Difference(path, "pathway", None, p) for p in sorted(pathways_of[1] - pathways_of[0])]
     offsets = (expected["offsets"], actual["offsets"])
     keys = sorted(set(offsets[0]) | set(offsets[1]))
     return found + [
-        (path, "offset", offsets[0].get(k), offsets[1].get(k)) for k in keys if len({o.get(k) for o in offsets}) > 1
+        Difference(path, "offset", offsets[0].get(k), offsets[1].get(k))
+        for k in keys
+        if len({o.get(k) for o in offsets}) > 1
     ]
 
 
@@ -620,85 +628,6 @@ def bin_path(name: str) -> str:
 
 # --- parity: two runs of one workload, compared span by span ---
 
-VOLATILE_META = {"runtime-id", "_dd.p.tid", "error.stack", "_dd.tags.process"}
-VOLATILE_METRICS = {"process_id"}
-
-
-def normalize(traces: List[List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
-    """Each span as (tree position, name, service, resource, type, error, meta, metrics), ids and timings dropped.
-
-    Spans are keyed by their path from the root (``step-resource/child-name#i``) so that two runs line up.
-    """
-    rows: List[Dict[str, Any]] = []
-    paths: Dict[Any, str] = {}  # span id -> path, to name what a span links to
-    roots: Dict[str, int] = {}  # root spans outside a workload step are numbered across traces
-    for trace in sorted(traces, key=lambda t: min(s["start"] for s in t)):
-        by_id = {s["span_id"]: s for s in trace}
-        children: Dict[Any, List[Dict[str, Any]]] = {}
-        for s in sorted(trace, key=lambda s: s["start"]):
-            parent = s.get("parent_id") if s.get("parent_id") in by_id else None
-            children.setdefault(parent, []).append(s)
-
-        def walk(parent: Any, prefix: str, children: Dict[Any, List[Dict[str, Any]]] = children) -> None:
-            for i, s in enumerate(children.get(parent, [])):
-                path = f"{prefix}/{s['name']}[{s.get('resource')}]"
-                if parent is None:
-                    i = roots[path] = roots.get(path, -1) + 1
-                path += f"#{i}"
-                meta = {k: v for k, v in (s.get("meta") or {}).items() if k not in VOLATILE_META}
-                if "error.stack" in (s.get("meta") or {}):
-                    meta["error.stack"] = "<present>"
-                if "error.message" in meta:  # a server echoing a DBM comment echoes this run's ids
-                    meta["error.message"] = re.sub(r"[0-9a-f]{10,}", "<id>", meta["error.message"])
-                metrics = {k: v for k, v in (s.get("metrics") or {}).items() if k not in VOLATILE_METRICS}
-                paths[s["span_id"]] = path
-                rows.append(
-                    {
-                        "links": s.get("span_links") or json.loads((s.get("meta") or {}).get("_dd.span_links", "[]")),
-                        "path": path,
-                        "name": s["name"],
-                        "service": s.get("service"),
-                        "resource": s.get("resource"),
-                        "type": s.get("type"),
-                        "error": s.get("error", 0),
-                        "meta": meta,
-                        "metrics": metrics,
-                        "span_links": len(s.get("span_links") or []),
-                    }
-                )
-                walk(s["span_id"], path)
-
-        walk(None, "")
-    for row in rows:  # a link is compared by the path of the span it points to
-        targets = [
-            paths.get(int(str(link["span_id"]), 16) if isinstance(link["span_id"], str) else link["span_id"])
-            for link in row.pop("links")
-        ]
-        if targets:
-            row["meta"]["_dd.span_links"] = sorted(str(t) for t in targets)
-    return sorted(rows, key=lambda r: r["path"])
-
-
-def differences(expected: List[Dict[str, Any]], actual: List[Dict[str, Any]]) -> List[Tuple[str, str, Any, Any]]:
-    """(path, field, ddtrace value, v2 value) for every field that differs."""
-    out: List[Tuple[str, str, Any, Any]] = []
-    left = {r["path"]: r for r in expected}
-    right = {r["path"]: r for r in actual}
-    for path in sorted(set(left) | set(right)):
-        a, b = left.get(path), right.get(path)
-        if a is None or b is None:
-            out.append((path, "<span>", a is not None, b is not None))
-            continue
-        for key in ("name", "service", "resource", "type", "error", "span_links"):
-            if a[key] != b[key]:
-                out.append((path, key, a[key], b[key]))
-        for section in ("meta", "metrics"):
-            for tag in sorted(set(a[section]) | set(b[section])):
-                if a[section].get(tag) != b[section].get(tag):
-                    out.append((path, f"{section}.{tag}", a[section].get(tag), b[section].get(tag)))
-    return out
-
-
 Allowed = Set[Tuple[str, str, str]]
 
 
@@ -723,8 +652,11 @@ def assert_parity(workload: str, variant: str, env: Mapping[str, str], allowed: 
         return next((k for k in keys if k in allowed), ())
 
     found = differences(expected, actual) + _stream_differences(dd_streams, v2_streams)
-    unexpected = [d for d in found if not entry(d[0], d[1])]
+    unexpected = [d for d in found if not entry(d.path, d.field)]
     assert unexpected == [], "\n".join(f"{p} {f}: ddtrace={a!r} v2={b!r}" for p, f, a, b in unexpected)
+    rows = ({r["path"]: r for r in expected}, {r["path"]: r for r in actual})
+    unlisted = [d for d in found if documented(d, *rows) is None]
+    assert unlisted == [], f"allowed here, but not in ddtrace_integrations.compare.DOCUMENTED: {unlisted}"
     assert {entry(d[0], d[1]) for d in found} == {e for e in allowed if e[0] in (variant, "*")}, "stale entries"
 
 
