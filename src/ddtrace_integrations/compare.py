@@ -371,7 +371,8 @@ def resolve(command: Sequence[str]) -> Tuple[str, str]:
             raise CannotStart(f"cannot execute {name}: it is a directory", CANNOT_EXECUTE)
         raise CannotStart(f"command not found: {name}", NOT_FOUND)
     if not os.access(executable, os.X_OK):
-        raise CannotStart(_exec_failure(name, executable, PermissionError(errno.EACCES, "Permission denied"), "compare --"), CANNOT_EXECUTE)
+        denied = PermissionError(errno.EACCES, "Permission denied")
+        raise CannotStart(_exec_failure(name, executable, denied, "compare --"), CANNOT_EXECUTE)
     beside = os.path.join(os.path.dirname(sys.executable), "ddtrace-run")
     ddtrace_run = beside if os.path.isfile(beside) else shutil.which("ddtrace-run")
     if ddtrace_run is None:
