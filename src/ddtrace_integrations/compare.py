@@ -448,7 +448,7 @@ class Comparison:
         documented = len(self.findings) - len(self.unexpected)
         text = (
             f"{self.matched} spans matched, {self.only(0)} only under {SIDES[0]}, {self.only(1)} only under "
-            f"{SIDES[1]}; {len(self.findings)} differences: {documented} documented, "
+            f"{SIDES[1]}; {_count(len(self.findings), 'difference')}: {documented} documented, "
             f"{len(self.unexpected)} unexpected"
         )
         return text + (f" ({self.ignored} ignored)" if self.ignored else "")
