@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import gzip
 import inspect
 import json
 import logging
@@ -34,11 +32,14 @@ from ddtrace.trace import TraceFilter
 from ddtrace.trace import tracer
 from hypothesis import strategies as st
 
+from ddtrace_integrations.compare import LAUNCHERS
 from ddtrace_integrations.compare import VOLATILE_META
-from ddtrace_integrations.compare import Difference
+from ddtrace_integrations.compare import Run
 from ddtrace_integrations.compare import differences
 from ddtrace_integrations.compare import documented
 from ddtrace_integrations.compare import normalize
+from ddtrace_integrations.compare import run_traced
+from ddtrace_integrations.compare import stream_differences
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENT_URL = os.environ.get("DDI_TEST_AGENT_URL", "http://127.0.0.1:8126")
@@ -530,72 +531,40 @@ def _agent(path: str) -> bytes:
         return response.read()
 
 
-def run_with_agent(
-    argv: List[str], env: Optional[Mapping[str, str]] = None, timeout: float = 120
-) -> Tuple[List[List[Dict[str, Any]]], str]:
-    """Run ``argv`` with its traces sent to the test agent under a fresh session; return (traces, stdout)."""
-    traces, stdout, _ = _run_with_agent(argv, env, timeout)
-    return traces, stdout
-
-
-def _data_streams_sent(token: str) -> Dict[str, Any]:
-    """What the run's Data Streams processor sent the agent: every checkpoint's pathway (edge tags, hash,
-    parent hash) and the latest produce and commit offsets (payload sizes are left out: sketches)."""
-    import msgpack
-
-    pathways: Set[Tuple[Any, ...]] = set()
-    offsets: Dict[Tuple[str, ...], int] = {}
-    for request in json.loads(_agent(f"/test/session/requests?test_session_token={token}") or b"[]"):
-        if not request["url"].endswith("/v0.1/pipeline_stats"):
-            continue
-        body = base64.b64decode(request["body"])
-        body = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body  # the agent may have inflated it
-        for bucket in msgpack.unpackb(body)["Stats"]:
-            pathways.update((tuple(s["EdgeTags"]), s["Hash"], s["ParentHash"]) for s in bucket["Stats"])
-            for backlog in bucket["Backlogs"]:
-                key = tuple(sorted(backlog["Tags"]))
-                offsets[key] = max(backlog["Value"], offsets.get(key, backlog["Value"]))
-    return {"pathways": sorted(pathways), "offsets": offsets}
-
-
-def _stream_differences(expected: Dict[str, Any], actual: Dict[str, Any]) -> List[Difference]:
-    """Data Streams differences, under the pseudo-step "data streams" of the allow-list."""
-    path = "/[data streams]"
-    pathways_of = (set(expected["pathways"]), set(actual["pathways"]))
-    found = [Difference(path, "pathway", p, None) for p in sorted(pathways_of[0] - pathways_of[1])]
-    found += [Difference(path, "pathway", None, p) for p in sorted(pathways_of[1] - pathways_of[0])]
-    offsets = (expected["offsets"], actual["offsets"])
-    keys = sorted(set(offsets[0]) | set(offsets[1]))
-    return found + [
-        Difference(path, "offset", offsets[0].get(k), offsets[1].get(k))
-        for k in keys
-        if len({o.get(k) for o in offsets}) > 1
-    ]
-
-
-def _run_with_agent(
-    argv: List[str], env: Optional[Mapping[str, str]], timeout: float = 120
-) -> Tuple[List[List[Dict[str, Any]]], str, Dict[str, Any]]:
-    token = uuid.uuid4().hex
-    _agent(f"/test/session/start?test_session_token={token}")
+def workload_env(env: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """A workload's environment: this one's less every ddtrace setting, the parity settings (service, env,
+    version, no telemetry or remote configuration), ``env``, and the workloads' shared steps module on
+    PYTHONPATH (after the workload's own directory, when ``env`` names one)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "_DD_"))}
     full_env.update(
-        DD_TRACE_AGENT_URL=AGENT_URL,
-        _DD_TRACE_WRITER_ADDITIONAL_HEADERS=f"X-Datadog-Test-Session-Token:{token}",
         DD_INSTRUMENTATION_TELEMETRY_ENABLED="false",
         DD_REMOTE_CONFIGURATION_ENABLED="false",
         DD_SERVICE="parity-app",
         DD_ENV="test",
         DD_VERSION="1.0",
-        PYTHONPATH=str(ROOT / "tests" / "contrib"),  # the workloads' shared steps module
+        PYTHONPATH=str(ROOT / "tests" / "contrib"),
     )
     full_env.update(env or {})
-    if env and env.get("PYTHONPATH"):  # the workload's own directory, and still the shared steps module
+    if env and env.get("PYTHONPATH"):
         full_env["PYTHONPATH"] = os.pathsep.join((env["PYTHONPATH"], str(ROOT / "tests" / "contrib")))
+    return full_env
+
+
+def run_with_agent(
+    argv: List[str], env: Optional[Mapping[str, str]] = None, timeout: float = 120
+) -> Tuple[List[List[Dict[str, Any]]], str]:
+    """Run ``argv`` with its traces sent to the test agent under a fresh session; return (traces, stdout)."""
+    token = uuid.uuid4().hex
+    _agent(f"/test/session/start?test_session_token={token}")
+    full_env = workload_env(env)
+    full_env.update(
+        DD_TRACE_AGENT_URL=AGENT_URL,
+        _DD_TRACE_WRITER_ADDITIONAL_HEADERS=f"X-Datadog-Test-Session-Token:{token}",
+    )
     proc = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     assert proc.returncode == 0, f"{argv} failed:\n{proc.stdout}\n{proc.stderr}"
     traces = json.loads(_agent(f"/test/session/traces?test_session_token={token}") or b"[]")
-    return traces, proc.stdout, _data_streams_sent(token)
+    return traces, proc.stdout
 
 
 def python() -> str:
@@ -631,19 +600,28 @@ def bin_path(name: str) -> str:
 Allowed = Set[Tuple[str, str, str]]
 
 
+def _parity_run(argv: List[str], launcher: str, env: Mapping[str, str]) -> Run:
+    """One run of a parity workload, against a receiver of its own (compare's)."""
+    run = run_traced(argv, launcher, settle=0.3, timeout=120, env=workload_env(env), cwd=str(ROOT))
+    assert run.returncode == 0, f"{argv} failed:\n{run.stdout}\n{run.stderr}"
+    return run
+
+
 def assert_parity(workload: str, variant: str, env: Mapping[str, str], allowed: Allowed, min_spans: int) -> None:
-    """Run ``workload`` under ``ddtrace-run`` and under ``ddtrace-integrations run`` and compare every span.
+    """Run ``workload`` under ``ddtrace-run`` and under ``ddtrace-integrations run`` and compare every span, with
+    ``ddtrace-integrations compare``'s engine (its receiver, normalization, differences and documented list).
 
     ``allowed`` holds the reviewed differences, keyed (variant or "*", workload step or "*", field); each must
-    still occur, so that a difference ddtrace no longer has is noticed and the entry removed.
+    still occur, so that a difference ddtrace no longer has is noticed and the entry removed, and each must be
+    one that ``compare`` labels documented.
     """
-    dd_traces, dd_out, dd_streams = _run_with_agent([bin_path("ddtrace-run"), bin_path("python"), workload], env)
+    dd = _parity_run([bin_path("ddtrace-run"), bin_path("python"), workload], LAUNCHERS[0], env)
     v2_run = [bin_path("ddtrace-integrations"), "run", bin_path("python"), workload]
-    v2_traces, v2_out, v2_streams = _run_with_agent(v2_run, env)
-    assert dd_out == v2_out, f"the workload behaved differently under v2:\n{dd_out}\n---\n{v2_out}"
+    v2 = _parity_run(v2_run, LAUNCHERS[1], env)
+    assert dd.stdout == v2.stdout, f"the workload behaved differently under v2:\n{dd.stdout}\n---\n{v2.stdout}"
     if env.get("DD_DATA_STREAMS_ENABLED") == "true":
-        assert dd_streams["pathways"] and dd_streams["offsets"], "no Data Streams payload reached the agent"
-    expected, actual = normalize(dd_traces), normalize(v2_traces)
+        assert dd.streams["pathways"] and dd.streams["offsets"], "no Data Streams payload reached the receiver"
+    expected, actual = normalize(dd.traces), normalize(v2.traces)
     assert len([r for r in expected if r["name"] != "workload.step"]) >= min_spans, "too few spans"
 
     def entry(path: str, field: str) -> Tuple[str, ...]:
@@ -651,13 +629,13 @@ def assert_parity(workload: str, variant: str, env: Mapping[str, str], allowed: 
         keys = [(v, s, field) for v in (variant, "*") for s in (step, "*")]
         return next((k for k in keys if k in allowed), ())
 
-    found = differences(expected, actual) + _stream_differences(dd_streams, v2_streams)
+    found = differences(expected, actual) + stream_differences(dd.streams, v2.streams)
     unexpected = [d for d in found if not entry(d.path, d.field)]
     assert unexpected == [], "\n".join(f"{p} {f}: ddtrace={a!r} v2={b!r}" for p, f, a, b in unexpected)
     rows = ({r["path"]: r for r in expected}, {r["path"]: r for r in actual})
     unlisted = [d for d in found if documented(d, *rows) is None]
     assert unlisted == [], f"allowed here, but not in ddtrace_integrations.compare.DOCUMENTED: {unlisted}"
-    assert {entry(d[0], d[1]) for d in found} == {e for e in allowed if e[0] in (variant, "*")}, "stale entries"
+    assert {entry(d.path, d.field) for d in found} == {e for e in allowed if e[0] in (variant, "*")}, "stale entries"
 
 
 # --- small scripts in a fresh interpreter (patching order, env-driven settings, the CLI) ---

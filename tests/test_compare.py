@@ -3,6 +3,7 @@ end to end, the command on real workloads under the real ``ddtrace-run`` and ``d
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -31,12 +33,15 @@ from ddtrace_integrations.compare import Comparison
 from ddtrace_integrations.compare import Difference
 from ddtrace_integrations.compare import Run
 from ddtrace_integrations.compare import child_env
+from ddtrace_integrations.compare import data_streams
 from ddtrace_integrations.compare import differences
 from ddtrace_integrations.compare import documented
 from ddtrace_integrations.compare import normalize
 from ddtrace_integrations.compare import render
+from ddtrace_integrations.compare import stream_differences
 
 CLI = bin_path("ddtrace-integrations")
+NO_STREAMS: Dict[str, Any] = {"pathways": [], "offsets": {}}
 
 
 def span(
@@ -201,6 +206,44 @@ def test_the_commands_environment_reaches_no_agent_but_its_receiver() -> None:
     }
 
 
+def _pipeline_stats(checkpoints: List[Any], backlogs: List[Any]) -> bytes:
+    """A Data Streams payload as ddtrace's processor sends it: gzipped MessagePack, one bucket."""
+    import msgpack
+
+    stats = [
+        {"EdgeTags": list(tags), "Hash": h, "ParentHash": p, "PathwayLatency": b"\x01", "EdgeLatency": b"\x02"}
+        for tags, h, p in checkpoints
+    ]
+    bucket = {"Start": 0, "Duration": 10, "Stats": stats, "Backlogs": [{"Tags": t, "Value": v} for t, v in backlogs]}
+    return gzip.compress(msgpack.packb({"Env": "test", "Service": "svc", "Lang": "python", "Stats": [bucket]}))
+
+
+def test_data_streams_pathways_and_latest_offsets_are_compared() -> None:
+    out = ("direction:out", "topic:t", "type:kafka")
+    into = ("direction:in", "group:g", "topic:t", "type:kafka")
+    produce = ["partition:0", "topic:t", "type:kafka_produce"]
+    ddtrace = data_streams(
+        [
+            _pipeline_stats([(out, 11, 0), (into, 12, 0)], [(produce, 3)]),
+            _pipeline_stats([(out, 11, 0)], [(list(reversed(produce)), 5)]),
+        ]
+    )
+    assert ddtrace == {"pathways": [(into, 12, 0), (out, 11, 0)], "offsets": {tuple(produce): 5}}
+    v2 = data_streams([_pipeline_stats([(out, 11, 0), (into, 12, 11)], [(produce, 4)])])
+    assert stream_differences(ddtrace, v2) == [
+        Difference("/[data streams]", "pathway", (into, 12, 0), None),
+        Difference("/[data streams]", "pathway", None, (into, 12, 11)),
+        Difference("/[data streams]", "offset partition:0,topic:t,type:kafka_produce", 5, 4),
+    ]
+    labels = [
+        f.documented.section if f.documented else None
+        for f in Comparison(
+            Run("ddtrace-run", 0, "", "", [], ddtrace), Run("ddtrace-integrations run", 0, "", "", [], v2)
+        ).findings
+    ]
+    assert labels == [KAFKA, KAFKA, None]
+
+
 def test_report_groups_differences_by_trace_and_span_and_counts_them() -> None:
     ddtrace_spans = [
         span(1, 0, "web.request", 0, "GET /", meta={"component": "flask"}),
@@ -211,8 +254,8 @@ def test_report_groups_differences_by_trace_and_span_and_counts_them() -> None:
         span(12, 11, "postgres.query", 5, "select 1", meta={"component": "psycopg"}),
     ]
     job = [span(30, 0, "job.run", 100, trace_id=9)]
-    ddtrace = Run("ddtrace-run", 0, "ok\n", "", [ddtrace_spans, job])
-    v2 = Run("ddtrace-integrations run", 3, "ok\nmore\n", "boom\n", [v2_spans, job])
+    ddtrace = Run("ddtrace-run", 0, "ok\n", "", [ddtrace_spans, job], NO_STREAMS)
+    v2 = Run("ddtrace-integrations run", 3, "ok\nmore\n", "boom\n", [v2_spans, job], NO_STREAMS)
     comparison = Comparison(ddtrace, v2)
     assert render(comparison, ["python", "app.py"]).splitlines() == [
         "compare: python app.py",
@@ -221,9 +264,9 @@ def test_report_groups_differences_by_trace_and_span_and_counts_them() -> None:
         "",
         "trace job.run[job.run]#0: 1 span, no differences",
         "trace web.request[GET /]#0: 2 spans, 2 differences (1 unexpected)",
-        "  web.request[GET /]",
+        "  web.request[GET /]#0",
         "    meta.extra  ddtrace: (absent)  v2: '1'  UNEXPECTED",
-        "    postgres.query[select 1]",
+        "    postgres.query[select 1]#0",
         "      meta.db.application  ddtrace: 'None'  v2: (absent)  documented: ddtrace tags the text \"None\" when the "
         f'connection names no application (docs/differences.md, "{PSYCOPG}")',
         "the command:",
@@ -300,12 +343,12 @@ def test_compare_names_documented_and_unexpected_differences_of_a_real_app(tmp_p
         "  v2       ddtrace-integrations run  exit 0, 1 trace, 3 spans",
         "",
         "trace app.main[main]#0: 3 spans, 3 differences (1 unexpected)",
-        "  app.main[main]",
+        "  app.main[main]#0",
         "    meta.side  ddtrace: (absent)  v2: 'v2'  UNEXPECTED",
-        "    postgres.query[SELECT 1]",
+        "    postgres.query[SELECT 1]#0",
         "      meta.db.application  ddtrace: 'None'  v2: (absent)  documented: ddtrace tags the text \"None\" when the "
         f"connection names no application {section}",
-        "    psycopg.connection.commit[psycopg.connection.commit]",
+        "    psycopg.connection.commit[psycopg.connection.commit]#1",
         f"      only under v2  documented: the commit made by `with conn:` is traced {section}",
         "summary: 2 spans matched, 0 only under ddtrace, 1 only under v2; 3 differences: 2 documented, 1 unexpected",
     ]
@@ -357,7 +400,7 @@ def test_compare_shows_what_the_command_did_differently_and_its_spans_only_one_s
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[4:] == [
         "trace job.run[nightly]#0: 3 spans, 1 difference (1 unexpected)",
-        "    job.step[v2 only]",
+        "    job.step[v2 only]#1",
         "      only under v2  UNEXPECTED",
         "the command:",
         "    exit code  ddtrace: 0  v2: 3  UNEXPECTED",
@@ -427,3 +470,50 @@ def test_compare_says_why_a_command_cannot_start(tmp_path: Path, command: List[s
     assert (proc.returncode, proc.stdout) == (code, "")
     assert proc.stderr == f"ddtrace-integrations compare: {message.format(script=script)}\n"
     assert not re.search("Traceback", proc.stderr)
+
+
+KAFKA_APP = """
+    import os
+    from confluent_kafka import Consumer, Producer
+    from ddtrace.trace import tracer
+
+    topic, servers = os.environ["CMP_TOPIC"], os.environ["CMP_SERVERS"]
+    with tracer.trace("app.order", resource="place order"):
+        producer = Producer({"bootstrap.servers": servers})
+        producer.produce(topic, value=b"order", key=b"o1")
+        producer.flush(10)
+    consumer = Consumer({"bootstrap.servers": servers, "group.id": topic, "auto.offset.reset": "earliest"})
+    consumer.subscribe([topic])
+    with tracer.trace("app.worker", resource="store order"):
+        for _ in range(60):
+            message = consumer.poll(1.0)
+            if message is not None and message.error() is None:
+                break
+    consumer.close()
+"""
+
+
+def test_compare_labels_a_consumer_linked_instead_of_parented_as_documented(tmp_path: Path) -> None:
+    app = tmp_path / "orders.py"
+    app.write_text(textwrap.dedent(KAFKA_APP))
+    env = _env(
+        CMP_TOPIC=f"compare-{uuid.uuid4().hex[:12]}",
+        CMP_SERVERS=os.environ.get("DDI_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        DD_KAFKA_PROPAGATION_ENABLED="true",
+        DD_KAFKA_EMPTY_POLL_ENABLED="false",
+    )
+    proc = _compare("--", sys.executable, str(app), env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    linked = (
+        "documented: a consumer span is linked to its producers, not made a producer's child "
+        f'(docs/differences.md, "{KAFKA}")'
+    )
+    assert proc.stdout.splitlines()[4:] == [
+        "trace app.order[place order]#0: 3 spans, 1 difference (0 unexpected)",
+        "      kafka.consume[kafka.consume]#0",
+        f"        only under ddtrace  {linked}",
+        "trace app.worker[store order]#0: 2 spans, 1 difference (0 unexpected)",
+        "    kafka.consume[kafka.consume]#0",
+        f"      only under v2  {linked}",
+        "summary: 3 spans matched, 1 only under ddtrace, 1 only under v2; 2 differences: 2 documented, 0 unexpected",
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import gzip
 import json
 import os
 import re
@@ -28,6 +29,7 @@ from typing import Optional
 from typing import Sequence
 from typing import Tuple
 
+from ddtrace_integrations.viewer._msgpack import unpackb
 from ddtrace_integrations.viewer.server import Display
 from ddtrace_integrations.viewer.server import Viewer
 
@@ -131,6 +133,38 @@ def differences(expected: List[Row], actual: List[Row]) -> List[Difference]:
                 if a[section].get(tag) != b[section].get(tag):
                     out.append(Difference(path, f"{section}.{tag}", a[section].get(tag), b[section].get(tag)))
     return out
+
+
+STREAMS = "/[data streams]"
+
+
+def data_streams(payloads: Iterable[bytes]) -> Dict[str, Any]:
+    """What a run's Data Streams processor sent (``/v0.1/pipeline_stats`` bodies): every checkpoint's pathway
+    (edge tags, hash, parent hash) and the latest offset of each backlog (produce, commit); payload sizes and
+    latencies are left out (sketches of timings)."""
+    pathways: set = set()
+    offsets: Dict[Tuple[str, ...], int] = {}
+    for body in payloads:
+        body = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+        for bucket in unpackb(body).get("Stats") or ():
+            pathways.update((tuple(s["EdgeTags"]), s["Hash"], s["ParentHash"]) for s in bucket.get("Stats") or ())
+            for backlog in bucket.get("Backlogs") or ():
+                key = tuple(sorted(backlog["Tags"]))
+                offsets[key] = max(backlog["Value"], offsets.get(key, backlog["Value"]))
+    return {"pathways": sorted(pathways), "offsets": offsets}
+
+
+def stream_differences(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> List[Difference]:
+    """Data Streams differences (``data_streams`` of each run): a pathway only one run has, an offset that
+    differs (its field names the backlog)."""
+    ours, theirs = set(expected["pathways"]), set(actual["pathways"])
+    found = [Difference(STREAMS, "pathway", p, None) for p in sorted(ours - theirs)]
+    found += [Difference(STREAMS, "pathway", None, p) for p in sorted(theirs - ours)]
+    offsets = (expected["offsets"], actual["offsets"])
+    for key in sorted(set(offsets[0]) | set(offsets[1])):
+        if offsets[0].get(key) != offsets[1].get(key):
+            found.append(Difference(STREAMS, "offset " + ",".join(key), offsets[0].get(key), offsets[1].get(key)))
+    return found
 
 
 # --- the reviewed differences (docs/differences.md), machine-readable ---
@@ -333,6 +367,7 @@ class Run(NamedTuple):
     stdout: str
     stderr: str
     traces: List[List[Span]]
+    streams: Dict[str, Any]  # ``data_streams`` of what it sent
 
 
 class _Collector(Display):
@@ -380,22 +415,32 @@ def resolve(command: Sequence[str]) -> Tuple[str, str]:
     return executable, ddtrace_run
 
 
-def run_traced(argv: List[str], launcher: str, settle: float = 1.0, timeout: Optional[float] = None) -> Run:
-    """Run ``argv`` (a launcher and the command) with its traces sent to a receiver of its own, answering as an
-    agent; the traces once the command ended and no request came for ``settle`` seconds."""
+def run_traced(
+    argv: List[str],
+    launcher: str,
+    settle: float = 1.0,
+    timeout: Optional[float] = None,
+    env: Optional[Mapping[str, str]] = None,
+    cwd: Optional[str] = None,
+) -> Run:
+    """Run ``argv`` (a launcher and the command; its environment ``env``, by default this one's) with its
+    traces and Data Streams payloads sent to a receiver of its own, answering as an agent; what it sent, once it
+    ended and no request came for ``settle`` seconds."""
     collector = _Collector()
-    viewer = Viewer(collector).start()
+    viewer = Viewer(collector, keep_streams=True).start()
     statsd = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # metrics land here, unread
     try:
         statsd.bind(("127.0.0.1", 0))
-        env = child_env(os.environ, viewer.url, f"udp://127.0.0.1:{statsd.getsockname()[1]}")
-        proc = subprocess.run(argv, env=env, capture_output=True, text=True, errors="replace", timeout=timeout)
+        child = child_env(os.environ if env is None else env, viewer.url, f"udp://127.0.0.1:{statsd.getsockname()[1]}")
+        proc = subprocess.run(
+            argv, env=child, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=timeout
+        )
         viewer.drain(quiet=settle, timeout=settle + 10)
     finally:
         viewer.close()
         statsd.close()
     traces = [collector.traces[k] for k in sorted(collector.traces)]
-    return Run(launcher, proc.returncode, proc.stdout, proc.stderr, traces)
+    return Run(launcher, proc.returncode, proc.stdout, proc.stderr, traces, data_streams(viewer.streams))
 
 
 def run_both(command: Sequence[str], settle: float = 1.0, timeout: Optional[float] = None) -> Tuple[Run, Run]:
@@ -429,6 +474,7 @@ class Comparison:
             found.append(Difference(PROCESS, "exit code", ddtrace.returncode, v2.returncode))
         if ddtrace.stdout != v2.stdout:
             found.append(Difference(PROCESS, "stdout", ddtrace.stdout, v2.stdout))
+        found += stream_differences(ddtrace.streams, v2.streams)
         kept = [d for d in found if not any(fnmatch.fnmatchcase(d.field, p) for p in ignore)]
         self.ignored = len(found) - len(kept)
         self.findings = [Finding(d, documented(d, *self.by_path)) for d in kept]
@@ -485,9 +531,19 @@ class Comparison:
         }
 
 
-def _value(value: Any, limit: int = 100) -> str:
-    text = "(absent)" if value is None else repr(value)
+def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _value(value: Any) -> str:
+    return "(absent)" if value is None else _short(repr(value), 100)
+
+
+def _natural(path: str) -> List[Any]:
+    """A sort key in which ``#10`` comes after ``#9``: the text split into words and whole numbers."""
+    parts: List[Any] = re.split(r"(\d+)", path)
+    parts[1::2] = [int(p) for p in parts[1::2]]
+    return parts
 
 
 def _label(f: Finding) -> str:
@@ -531,7 +587,7 @@ def render(comparison: Comparison, command: Sequence[str]) -> str:
         by_path.setdefault(f.difference.path, []).append(f)
     every = {**comparison.by_path[1], **comparison.by_path[0]}
     traces: Dict[str, List[Row]] = {}
-    for row in sorted(every.values(), key=lambda r: r["path"]):
+    for row in sorted(every.values(), key=lambda r: _natural(r["path"])):
         traces.setdefault(row["trace"], []).append(row)
     for trace, members in traces.items():
         spans = [r for r in members if r["path"] in by_path]
@@ -543,14 +599,15 @@ def render(comparison: Comparison, command: Sequence[str]) -> str:
             continue
         out.append(f"{head}, {_count(count, 'difference')} ({unexpected} unexpected)")
         for row in spans:
-            out.append(f"  {'  ' * row['depth']}{row['name']}[{_value(row['resource'], 80)[1:-1]}]")
+            position = row["path"].rsplit("#", 1)[1]
+            out.append(f"  {'  ' * row['depth']}{row['name']}[{_short(str(row['resource']), 80)}]#{position}")
             for f in by_path[row["path"]]:
                 out.extend(_finding_lines(f, "    " + "  " * row["depth"]))
-    process = by_path.get(PROCESS, [])
-    if process:
-        out.append("the command:")
-        for f in process:
-            out.extend(_finding_lines(f, "    "))
+    for path, title in ((STREAMS, "data streams:"), (PROCESS, "the command:")):
+        if path in by_path:
+            out.append(title)
+            for f in by_path[path]:
+                out.extend(_finding_lines(f, "    "))
     for run in comparison.runs:
         if run.returncode != 0 and run.stderr.strip():
             tail = run.stderr.strip().splitlines()[-5:]
