@@ -229,6 +229,11 @@ def test_data_streams_pathways_and_latest_offsets_are_compared() -> None:
         ]
     )
     assert ddtrace == {"pathways": [(into, 12, 0), (out, 11, 0)], "offsets": {tuple(produce): 5}}
+    import msgpack
+
+    no_hash = msgpack.packb({"Stats": [{"Stats": [{"EdgeTags": ["type:kafka"]}]}]})
+    unreadable = [b"\xc1", gzip.compress(b"\x93\x01"), b"\x1f\x8b not gzip", no_hash, msgpack.packb([1])]
+    assert data_streams(unreadable) == {"pathways": [], "offsets": {}}
     v2 = data_streams([_pipeline_stats([(out, 11, 0), (into, 12, 11)], [(produce, 4)])])
     assert stream_differences(ddtrace, v2) == [
         Difference("/[data streams]", "pathway", (into, 12, 0), None),

@@ -145,12 +145,16 @@ def data_streams(payloads: Iterable[bytes]) -> Dict[str, Any]:
     pathways: set = set()
     offsets: Dict[Tuple[str, ...], int] = {}
     for body in payloads:
-        body = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
-        for bucket in unpackb(body).get("Stats") or ():
-            pathways.update((tuple(s["EdgeTags"]), s["Hash"], s["ParentHash"]) for s in bucket.get("Stats") or ())
-            for backlog in bucket.get("Backlogs") or ():
-                key = tuple(sorted(backlog["Tags"]))
-                offsets[key] = max(backlog["Value"], offsets.get(key, backlog["Value"]))
+        try:
+            payload = unpackb(gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body)
+            buckets = [(b.get("Stats") or (), b.get("Backlogs") or ()) for b in payload.get("Stats") or ()]
+            found = [(tuple(s["EdgeTags"]), s["Hash"], s["ParentHash"]) for stats, _ in buckets for s in stats]
+            latest = [(tuple(sorted(b["Tags"])), b["Value"]) for _, backlogs in buckets for b in backlogs]
+        except (OSError, ValueError, LookupError, TypeError, AttributeError):  # not a payload we can read
+            continue
+        pathways.update(found)
+        for key, value in latest:
+            offsets[key] = max(value, offsets.get(key, value))
     return {"pathways": sorted(pathways), "offsets": offsets}
 
 
@@ -395,10 +399,11 @@ def resolve(command: Sequence[str]) -> Tuple[str, str]:
     """(the command's executable, ddtrace-run's), or CannotStart saying why, as ``run`` says it."""
     from ddtrace_integrations.cli import CANNOT_EXECUTE
     from ddtrace_integrations.cli import NOT_FOUND
+    from ddtrace_integrations.cli import USAGE_ERROR
     from ddtrace_integrations.cli import _exec_failure
 
     if not command:
-        raise CannotStart("no command given", 2)
+        raise CannotStart("no command given", USAGE_ERROR)
     name = command[0]
     executable = name if os.path.isfile(name) else shutil.which(name)
     if executable is None:
