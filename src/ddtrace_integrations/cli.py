@@ -113,7 +113,7 @@ def _parser() -> Tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     compare = sub.add_parser(
         "compare",
         help="run a command under ddtrace-run and under `run`, and show how their spans differ",
-        description="Run COMMAND under ddtrace-run, then under `ddtrace-integrations run`, each sending its traces "
+        description="Run <command> under ddtrace-run, then under `ddtrace-integrations run`, each sending its traces "
         "to a receiver of its own (nothing reaches a real agent), and print every span difference field by field, "
         "each labelled documented (with its reason in docs/differences.md) or UNEXPECTED. Exits 0 when no "
         "difference is unexpected, 1 otherwise; 127 or 126 when the command cannot be started.",
@@ -121,7 +121,11 @@ def _parser() -> Tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     compare.add_argument("--json", metavar="FILE", help="also write the comparison to FILE as JSON")
     compare.add_argument(
-        "--settle", type=float, default=1.0, help="after the command ended, wait until no trace came this long"
+        "--settle",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="after the command ended, wait until no trace came this long (default 1)",
     )
     compare.add_argument(
         "--ignore",
