@@ -101,8 +101,8 @@ def test_normalize_keys_spans_by_tree_position_and_drops_what_differs_between_ru
         ("/job.run[nightly]#0", "/job.run[nightly]#0", 0),
         ("/web.request[GET /orders]#0", "/web.request[GET /orders]#0", 0),
         ("/web.request[GET /orders]#0/postgres.query[select 1]#0", "/web.request[GET /orders]#0", 1),
-        ("/web.request[GET /orders]#0/postgres.query[select 2]#1", "/web.request[GET /orders]#0", 1),
-        ("/web.request[GET /orders]#0/render[orders.html]#2", "/web.request[GET /orders]#0", 1),
+        ("/web.request[GET /orders]#0/postgres.query[select 2]#0", "/web.request[GET /orders]#0", 1),
+        ("/web.request[GET /orders]#0/render[orders.html]#0", "/web.request[GET /orders]#0", 1),
     ]
     job, request, _, _, render_row = rows
     assert job["meta"] == {"_dd.span_links": ["/web.request[GET /orders]#0/postgres.query[select 1]#0"]}
@@ -147,12 +147,22 @@ def test_differences_field_by_field() -> None:
         Difference(request, "service", "svc", "other"),
         Difference(request, "meta.http.route", "/", None),
         Difference(request, "metrics.m", 1, 2),
-        Difference(f"{request}/flask.finish[flask.finish]#1", "<span>", False, True),
-        Difference(f"{request}/flask.response[flask.response]#1", "<span>", True, False),
+        Difference(f"{request}/flask.finish[flask.finish]#0", "<span>", False, True),
+        Difference(f"{request}/flask.response[flask.response]#0", "<span>", True, False),
         Difference(f"{request}/render[render]#0", "type", "", "template"),
         Difference(f"{request}/render[render]#0", "error", 0, 1),
         Difference(f"{request}/render[render]#0", "meta.only.ddtrace", "x", None),
         Difference(f"{request}/render[render]#0", "meta.only.v2", None, "y"),
+    ]
+
+
+def test_a_span_only_one_run_made_leaves_its_siblings_matched() -> None:
+    ddtrace = [span(1, 0, "job"), span(2, 1, "step", 1, "a"), span(3, 1, "step", 3, "a"), span(4, 1, "save", 4)]
+    v2 = [*ddtrace[:2], span(9, 1, "extra", 2), span(10, 1, "step", 2, "a", meta={"n": "2"}), *ddtrace[2:]]
+    assert differences(normalize([ddtrace]), normalize([v2])) == [
+        Difference("/job[job]#0/extra[extra]#0", "<span>", False, True),
+        Difference("/job[job]#0/step[a]#1", "meta.n", None, "2"),  # the second "a" step under v2
+        Difference("/job[job]#0/step[a]#2", "<span>", False, True),
     ]
 
 
@@ -353,7 +363,7 @@ def test_compare_names_documented_and_unexpected_differences_of_a_real_app(tmp_p
         "    postgres.query[SELECT 1]#0",
         "      meta.db.application  ddtrace: 'None'  v2: (absent)  documented: ddtrace tags the text \"None\" when the "
         f"connection names no application {section}",
-        "    psycopg.connection.commit[psycopg.connection.commit]#1",
+        "    psycopg.connection.commit[psycopg.connection.commit]#0",
         f"      only under v2  documented: the commit made by `with conn:` is traced {section}",
         "summary: 2 spans matched, 0 only under ddtrace, 1 only under v2; 3 differences: 2 documented, 1 unexpected",
     ]
@@ -405,7 +415,7 @@ def test_compare_shows_what_the_command_did_differently_and_its_spans_only_one_s
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[4:] == [
         "trace job.run[nightly]#0: 3 spans, 1 difference (1 unexpected)",
-        "    job.step[v2 only]#1",
+        "    job.step[v2 only]#0",
         "      only under v2  UNEXPECTED",
         "the command:",
         "    exit code  ddtrace: 0  v2: 3  UNEXPECTED",

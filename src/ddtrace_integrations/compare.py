@@ -48,8 +48,9 @@ def normalize(traces: Iterable[List[Span]]) -> List[Row]:
     """Each span as a row (tree position, name, service, resource, type, error, meta, metrics), ids and timings
     dropped, sorted by position.
 
-    A span's position (``path``) is its chain from the root, ``/root-name[resource]#i/child-name[resource]#j``:
-    roots are numbered across traces in start order, children among their siblings, so two runs line up. A span
+    A span's position (``path``) is its chain from the root, ``/root-name[resource]#i/child-name[resource]#j``,
+    numbered in start order among the roots of every trace, or among its siblings, of the same name and resource:
+    two runs line up, and a span only one run made does not shift the others. A span
     link is kept as the position of the span it points to (``meta._dd.span_links``). Each row also says which
     trace it belongs to (``trace``, its root's position) and its ``depth``, for reports.
     """
@@ -64,11 +65,11 @@ def normalize(traces: Iterable[List[Span]]) -> List[Row]:
             children.setdefault(parent, []).append(s)
 
         def walk(parent: Any, prefix: str, root: str, depth: int, children: Dict[Any, List[Span]] = children) -> None:
-            for i, s in enumerate(children.get(parent, [])):
+            seen = roots if parent is None else {}
+            for s in children.get(parent, []):
                 path = f"{prefix}/{s['name']}[{s.get('resource')}]"
-                if parent is None:
-                    i = roots[path] = roots.get(path, -1) + 1
-                path += f"#{i}"
+                seen[path] = seen.get(path, -1) + 1
+                path += f"#{seen[path]}"
                 meta = {k: v for k, v in (s.get("meta") or {}).items() if k not in VOLATILE_META}
                 if "error.stack" in (s.get("meta") or {}):
                     meta["error.stack"] = "<present>"
