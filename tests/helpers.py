@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import gzip
 import inspect
 import json
 import logging
@@ -33,6 +31,15 @@ from ddtrace.trace import Span
 from ddtrace.trace import TraceFilter
 from ddtrace.trace import tracer
 from hypothesis import strategies as st
+
+from ddtrace_integrations.compare import LAUNCHERS
+from ddtrace_integrations.compare import VOLATILE_META
+from ddtrace_integrations.compare import Run
+from ddtrace_integrations.compare import differences
+from ddtrace_integrations.compare import documented
+from ddtrace_integrations.compare import normalize
+from ddtrace_integrations.compare import run_traced
+from ddtrace_integrations.compare import stream_differences
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENT_URL = os.environ.get("DDI_TEST_AGENT_URL", "http://127.0.0.1:8126")
@@ -524,70 +531,40 @@ def _agent(path: str) -> bytes:
         return response.read()
 
 
-def run_with_agent(
-    argv: List[str], env: Optional[Mapping[str, str]] = None, timeout: float = 120
-) -> Tuple[List[List[Dict[str, Any]]], str]:
-    """Run ``argv`` with its traces sent to the test agent under a fresh session; return (traces, stdout)."""
-    traces, stdout, _ = _run_with_agent(argv, env, timeout)
-    return traces, stdout
-
-
-def _data_streams_sent(token: str) -> Dict[str, Any]:
-    """What the run's Data Streams processor sent the agent: every checkpoint's pathway (edge tags, hash,
-    parent hash) and the latest produce and commit offsets (payload sizes are left out: sketches)."""
-    import msgpack
-
-    pathways: Set[Tuple[Any, ...]] = set()
-    offsets: Dict[Tuple[str, ...], int] = {}
-    for request in json.loads(_agent(f"/test/session/requests?test_session_token={token}") or b"[]"):
-        if not request["url"].endswith("/v0.1/pipeline_stats"):
-            continue
-        body = base64.b64decode(request["body"])
-        body = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body  # the agent may have inflated it
-        for bucket in msgpack.unpackb(body)["Stats"]:
-            pathways.update((tuple(s["EdgeTags"]), s["Hash"], s["ParentHash"]) for s in bucket["Stats"])
-            for backlog in bucket["Backlogs"]:
-                key = tuple(sorted(backlog["Tags"]))
-                offsets[key] = max(backlog["Value"], offsets.get(key, backlog["Value"]))
-    return {"pathways": sorted(pathways), "offsets": offsets}
-
-
-def _stream_differences(expected: Dict[str, Any], actual: Dict[str, Any]) -> List[Tuple[str, str, Any, Any]]:
-    """Data Streams differences, under the pseudo-step "data streams" of the allow-list."""
-    path = "/[data streams]"
-    pathways_of = (set(expected["pathways"]), set(actual["pathways"]))
-    found = [(path, "pathway", p, None) for p in sorted(pathways_of[0] - pathways_of[1])]
-    found += [(path, "pathway", None, p) for p in sorted(pathways_of[1] - pathways_of[0])]
-    offsets = (expected["offsets"], actual["offsets"])
-    keys = sorted(set(offsets[0]) | set(offsets[1]))
-    return found + [
-        (path, "offset", offsets[0].get(k), offsets[1].get(k)) for k in keys if len({o.get(k) for o in offsets}) > 1
-    ]
-
-
-def _run_with_agent(
-    argv: List[str], env: Optional[Mapping[str, str]], timeout: float = 120
-) -> Tuple[List[List[Dict[str, Any]]], str, Dict[str, Any]]:
-    token = uuid.uuid4().hex
-    _agent(f"/test/session/start?test_session_token={token}")
+def workload_env(env: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """A workload's environment: this one's less every ddtrace setting, the parity settings (service, env,
+    version, no telemetry or remote configuration), ``env``, and the workloads' shared steps module on
+    PYTHONPATH (after the workload's own directory, when ``env`` names one)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "_DD_"))}
     full_env.update(
-        DD_TRACE_AGENT_URL=AGENT_URL,
-        _DD_TRACE_WRITER_ADDITIONAL_HEADERS=f"X-Datadog-Test-Session-Token:{token}",
         DD_INSTRUMENTATION_TELEMETRY_ENABLED="false",
         DD_REMOTE_CONFIGURATION_ENABLED="false",
         DD_SERVICE="parity-app",
         DD_ENV="test",
         DD_VERSION="1.0",
-        PYTHONPATH=str(ROOT / "tests" / "contrib"),  # the workloads' shared steps module
+        PYTHONPATH=str(ROOT / "tests" / "contrib"),
     )
     full_env.update(env or {})
-    if env and env.get("PYTHONPATH"):  # the workload's own directory, and still the shared steps module
+    if env and env.get("PYTHONPATH"):
         full_env["PYTHONPATH"] = os.pathsep.join((env["PYTHONPATH"], str(ROOT / "tests" / "contrib")))
+    return full_env
+
+
+def run_with_agent(
+    argv: List[str], env: Optional[Mapping[str, str]] = None, timeout: float = 120
+) -> Tuple[List[List[Dict[str, Any]]], str]:
+    """Run ``argv`` with its traces sent to the test agent under a fresh session; return (traces, stdout)."""
+    token = uuid.uuid4().hex
+    _agent(f"/test/session/start?test_session_token={token}")
+    full_env = workload_env(env)
+    full_env.update(
+        DD_TRACE_AGENT_URL=AGENT_URL,
+        _DD_TRACE_WRITER_ADDITIONAL_HEADERS=f"X-Datadog-Test-Session-Token:{token}",
+    )
     proc = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     assert proc.returncode == 0, f"{argv} failed:\n{proc.stdout}\n{proc.stderr}"
     traces = json.loads(_agent(f"/test/session/traces?test_session_token={token}") or b"[]")
-    return traces, proc.stdout, _data_streams_sent(token)
+    return traces, proc.stdout
 
 
 def python() -> str:
@@ -620,101 +597,31 @@ def bin_path(name: str) -> str:
 
 # --- parity: two runs of one workload, compared span by span ---
 
-VOLATILE_META = {"runtime-id", "_dd.p.tid", "error.stack", "_dd.tags.process"}
-VOLATILE_METRICS = {"process_id"}
-
-
-def normalize(traces: List[List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
-    """Each span as (tree position, name, service, resource, type, error, meta, metrics), ids and timings dropped.
-
-    Spans are keyed by their path from the root (``step-resource/child-name#i``) so that two runs line up.
-    """
-    rows: List[Dict[str, Any]] = []
-    paths: Dict[Any, str] = {}  # span id -> path, to name what a span links to
-    roots: Dict[str, int] = {}  # root spans outside a workload step are numbered across traces
-    for trace in sorted(traces, key=lambda t: min(s["start"] for s in t)):
-        by_id = {s["span_id"]: s for s in trace}
-        children: Dict[Any, List[Dict[str, Any]]] = {}
-        for s in sorted(trace, key=lambda s: s["start"]):
-            parent = s.get("parent_id") if s.get("parent_id") in by_id else None
-            children.setdefault(parent, []).append(s)
-
-        def walk(parent: Any, prefix: str, children: Dict[Any, List[Dict[str, Any]]] = children) -> None:
-            for i, s in enumerate(children.get(parent, [])):
-                path = f"{prefix}/{s['name']}[{s.get('resource')}]"
-                if parent is None:
-                    i = roots[path] = roots.get(path, -1) + 1
-                path += f"#{i}"
-                meta = {k: v for k, v in (s.get("meta") or {}).items() if k not in VOLATILE_META}
-                if "error.stack" in (s.get("meta") or {}):
-                    meta["error.stack"] = "<present>"
-                if "error.message" in meta:  # a server echoing a DBM comment echoes this run's ids
-                    meta["error.message"] = re.sub(r"[0-9a-f]{10,}", "<id>", meta["error.message"])
-                metrics = {k: v for k, v in (s.get("metrics") or {}).items() if k not in VOLATILE_METRICS}
-                paths[s["span_id"]] = path
-                rows.append(
-                    {
-                        "links": s.get("span_links") or json.loads((s.get("meta") or {}).get("_dd.span_links", "[]")),
-                        "path": path,
-                        "name": s["name"],
-                        "service": s.get("service"),
-                        "resource": s.get("resource"),
-                        "type": s.get("type"),
-                        "error": s.get("error", 0),
-                        "meta": meta,
-                        "metrics": metrics,
-                        "span_links": len(s.get("span_links") or []),
-                    }
-                )
-                walk(s["span_id"], path)
-
-        walk(None, "")
-    for row in rows:  # a link is compared by the path of the span it points to
-        targets = [
-            paths.get(int(str(link["span_id"]), 16) if isinstance(link["span_id"], str) else link["span_id"])
-            for link in row.pop("links")
-        ]
-        if targets:
-            row["meta"]["_dd.span_links"] = sorted(str(t) for t in targets)
-    return sorted(rows, key=lambda r: r["path"])
-
-
-def differences(expected: List[Dict[str, Any]], actual: List[Dict[str, Any]]) -> List[Tuple[str, str, Any, Any]]:
-    """(path, field, ddtrace value, v2 value) for every field that differs."""
-    out: List[Tuple[str, str, Any, Any]] = []
-    left = {r["path"]: r for r in expected}
-    right = {r["path"]: r for r in actual}
-    for path in sorted(set(left) | set(right)):
-        a, b = left.get(path), right.get(path)
-        if a is None or b is None:
-            out.append((path, "<span>", a is not None, b is not None))
-            continue
-        for key in ("name", "service", "resource", "type", "error", "span_links"):
-            if a[key] != b[key]:
-                out.append((path, key, a[key], b[key]))
-        for section in ("meta", "metrics"):
-            for tag in sorted(set(a[section]) | set(b[section])):
-                if a[section].get(tag) != b[section].get(tag):
-                    out.append((path, f"{section}.{tag}", a[section].get(tag), b[section].get(tag)))
-    return out
-
-
 Allowed = Set[Tuple[str, str, str]]
 
 
+def _parity_run(argv: List[str], launcher: str, env: Mapping[str, str]) -> Run:
+    """One run of a parity workload, against a receiver of its own (compare's)."""
+    run = run_traced(argv, launcher, settle=0.3, timeout=120, env=workload_env(env), cwd=str(ROOT))
+    assert run.returncode == 0, f"{argv} failed:\n{run.stdout}\n{run.stderr}"
+    return run
+
+
 def assert_parity(workload: str, variant: str, env: Mapping[str, str], allowed: Allowed, min_spans: int) -> None:
-    """Run ``workload`` under ``ddtrace-run`` and under ``ddtrace-integrations run`` and compare every span.
+    """Run ``workload`` under ``ddtrace-run`` and under ``ddtrace-integrations run`` and compare every span, with
+    ``ddtrace-integrations compare``'s engine (its receiver, normalization, differences and documented list).
 
     ``allowed`` holds the reviewed differences, keyed (variant or "*", workload step or "*", field); each must
-    still occur, so that a difference ddtrace no longer has is noticed and the entry removed.
+    still occur, so that a difference ddtrace no longer has is noticed and the entry removed, and each must be
+    one that ``compare`` labels documented.
     """
-    dd_traces, dd_out, dd_streams = _run_with_agent([bin_path("ddtrace-run"), bin_path("python"), workload], env)
+    dd = _parity_run([bin_path("ddtrace-run"), bin_path("python"), workload], LAUNCHERS[0], env)
     v2_run = [bin_path("ddtrace-integrations"), "run", bin_path("python"), workload]
-    v2_traces, v2_out, v2_streams = _run_with_agent(v2_run, env)
-    assert dd_out == v2_out, f"the workload behaved differently under v2:\n{dd_out}\n---\n{v2_out}"
+    v2 = _parity_run(v2_run, LAUNCHERS[1], env)
+    assert dd.stdout == v2.stdout, f"the workload behaved differently under v2:\n{dd.stdout}\n---\n{v2.stdout}"
     if env.get("DD_DATA_STREAMS_ENABLED") == "true":
-        assert dd_streams["pathways"] and dd_streams["offsets"], "no Data Streams payload reached the agent"
-    expected, actual = normalize(dd_traces), normalize(v2_traces)
+        assert dd.streams["pathways"] and dd.streams["offsets"], "no Data Streams payload reached the receiver"
+    expected, actual = normalize(dd.traces), normalize(v2.traces)
     assert len([r for r in expected if r["name"] != "workload.step"]) >= min_spans, "too few spans"
 
     def entry(path: str, field: str) -> Tuple[str, ...]:
@@ -722,10 +629,14 @@ def assert_parity(workload: str, variant: str, env: Mapping[str, str], allowed: 
         keys = [(v, s, field) for v in (variant, "*") for s in (step, "*")]
         return next((k for k in keys if k in allowed), ())
 
-    found = differences(expected, actual) + _stream_differences(dd_streams, v2_streams)
-    unexpected = [d for d in found if not entry(d[0], d[1])]
+    found = differences(expected, actual) + stream_differences(dd.streams, v2.streams)
+    unexpected = [d for d in found if not entry(d.path, d.field)]
     assert unexpected == [], "\n".join(f"{p} {f}: ddtrace={a!r} v2={b!r}" for p, f, a, b in unexpected)
-    assert {entry(d[0], d[1]) for d in found} == {e for e in allowed if e[0] in (variant, "*")}, "stale entries"
+    rows = ({r["path"]: r for r in expected}, {r["path"]: r for r in actual})
+    unlisted = [d for d in found if documented(d, *rows) is None]
+    unlisted_kinds = sorted({(d.field, repr(d.ddtrace), repr(d.v2)) for d in unlisted})
+    assert unlisted == [], f"allowed here, but not in ddtrace_integrations.compare.DOCUMENTED: {unlisted_kinds}"
+    assert {entry(d.path, d.field) for d in found} == {e for e in allowed if e[0] in (variant, "*")}, "stale entries"
 
 
 # --- small scripts in a fresh interpreter (patching order, env-driven settings, the CLI) ---

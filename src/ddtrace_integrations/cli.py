@@ -119,6 +119,31 @@ def _parser() -> Tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     new.add_argument("library", help="the library's module, as imported (e.g. redis)")
     new.add_argument("--kind", required=True, choices=["database", "storage", "http-client", "web", "messaging"])
     new.add_argument("--dir", default=".", help="the repository's root (default: the current directory)")
+    compare = sub.add_parser(
+        "compare",
+        help="run a command under ddtrace-run and under `run`, and show how their spans differ",
+        description="Run <command> under ddtrace-run, then under `ddtrace-integrations run`, each sending its traces "
+        "to a receiver of its own (nothing reaches a real agent), and print every span difference field by field, "
+        "each labelled documented (with its reason in docs/differences.md) or UNEXPECTED. Exits 0 when no "
+        "difference is unexpected, 1 otherwise; 127 or 126 when the command cannot be started.",
+        usage=f"{PROG} compare [-h] [--json FILE] [--settle SECONDS] [--ignore FIELD] -- <command> [args ...]",
+    )
+    compare.add_argument("--json", metavar="FILE", help="also write the comparison to FILE as JSON")
+    compare.add_argument(
+        "--settle",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="after the command ended, wait until no trace came this long (default 1)",
+    )
+    compare.add_argument(
+        "--ignore",
+        metavar="FIELD",
+        action="append",
+        default=[],
+        help="leave out differences in FIELD (a pattern: 'meta.http.url', 'meta.peer.*', 'stdout'); repeatable",
+    )
+    compare.add_argument("command", nargs=argparse.REMAINDER, help="the command to run, and its arguments")
     return parser, run_parser
 
 
@@ -167,8 +192,8 @@ def run(command: List[str], debug: bool = False, profiling: bool = False) -> int
     return CANNOT_EXECUTE
 
 
-def _exec_failure(name: str, executable: str, error: OSError) -> str:
-    hint = f"; did you mean `{PROG} run python {name}`?" if name.endswith(".py") else ""
+def _exec_failure(name: str, executable: str, error: OSError, verb: str = "run") -> str:
+    hint = f"; did you mean `{PROG} {verb} python {name}`?" if name.endswith(".py") else ""
     if error.errno == errno.EACCES and not os.access(executable, os.X_OK):
         advice = hint or "; make it executable (chmod +x) or run it through its interpreter"
         return f"cannot execute {name}: permission denied, the file is not executable{advice}"
@@ -240,6 +265,10 @@ def new_integration(library: str, kind: str, root: str) -> int:
     return 0
 
 
+def _without_dashes(command: List[str]) -> List[str]:
+    return command[1:] if command[:1] == ["--"] else command
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser, run_parser = _parser()
     if not (sys.argv[1:] if argv is None else argv):
@@ -254,7 +283,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         from ddtrace_integrations.viewer import view
 
         return view(args.host, args.port, args.agent, args.json, args.settle)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if args.command_name == "compare":
+        from ddtrace_integrations.compare import compare_command
+
+        return compare_command(_without_dashes(args.command), args.json, args.settle, args.ignore)
+    command = _without_dashes(args.command)
     if args.info:  # as ddtrace-run: the report describes the flags' settings, and no command is run
         _set_flags(args.debug, args.profiling)
         return info(args.colorless)

@@ -18,8 +18,8 @@ from typing import Tuple
 
 import pytest
 from helpers import ROOT
-from helpers import _run_with_agent
 from helpers import bin_path
+from helpers import run_with_agent
 from http_server import free_port
 
 HERE = Path(__file__).parent
@@ -88,7 +88,7 @@ def untraced(integration: str) -> str:
     key = INTEGRATIONS[integration][0] + env.get("DDI_DJANGO_SERVER", "")
     if key not in _baselines:
         workload = str(HERE / INTEGRATIONS[integration][0])
-        _, _baselines[key], _ = _run_with_agent([bin_path("python"), workload], env)
+        _, _baselines[key] = run_with_agent([bin_path("python"), workload], env)
     return _baselines[key]
 
 
@@ -110,7 +110,7 @@ def with_fault(integration: str, hook: str, tmp_path: Path) -> Tuple[List[Any], 
         FAULTS,
         str(HERE / INTEGRATIONS[integration][0]),
     ]
-    traces, out, _ = _run_with_agent(argv, env)
+    traces, out = run_with_agent(argv, env)
     return traces, out, json.loads(report.read_text())
 
 

@@ -67,6 +67,7 @@ INFO = {
     "config": {"statsd_port": 0, "receiver_port": 0},
 }
 RATES = b'{"rate_by_service":{"service:,env:":1}}'
+STREAMS_ENDPOINT = "/v0.1/pipeline_stats"  # Data Streams Monitoring payloads
 
 
 def configured_agent_url(env: Mapping[str, str]) -> Optional[str]:
@@ -222,6 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
             path = urlsplit(self.path).path
             if self.command in ("PUT", "POST") and path.rstrip("/") in TRACE_ENDPOINTS:
                 viewer.record(path, body)
+            elif self.command in ("PUT", "POST") and path.rstrip("/") == STREAMS_ENDPOINT and viewer.keep_streams:
+                viewer.streams.append(body)
             if viewer.upstream is not None:
                 try:
                     status, reason, headers, data = viewer.upstream.forward(
@@ -270,8 +273,11 @@ class Viewer:
         port: int = 0,
         upstream: Optional[str] = None,
         settle: float = 1.0,
+        keep_streams: bool = False,
     ) -> None:
         self.display = display
+        self.keep_streams = keep_streams  # keep each Data Streams payload as it came, in ``streams``
+        self.streams: List[bytes] = []
         self.upstream = Upstream(upstream) if upstream else None
         self.assembler = Assembler(settle=settle)
         self._server = _Server((host, port), _Handler)

@@ -1,5 +1,5 @@
 """The same asyncpg workload under ``ddtrace-run`` (ddtrace's own integration) and under
-``ddtrace-integrations run`` (v2), compared span by span through the real test agent."""
+``ddtrace-integrations run`` (v2), compared span by span (``helpers.assert_parity``)."""
 
 from __future__ import annotations
 
