@@ -39,7 +39,6 @@ from ddtrace.trace import tracer
 
 import ddtrace_integrations
 from ddtrace_integrations import tracing_plugins
-from ddtrace_integrations.publisher import is_wrapped
 
 KINDS = ("untraced", "bare_span", "ddtrace", "v2", "v2_disabled")
 # The process state each kind runs in: a bare span wraps the untraced call; v2_disabled is v2's patching with
@@ -119,13 +118,8 @@ def _functions(value: Any) -> Iterator[FunctionType]:
             return
 
 
-def _is_wrapper(value: Any) -> bool:
-    """A wrapt proxy, or one of the plain wrapper functions v2's publisher installs (``publisher.is_wrapped``)."""
-    return isinstance(value, PROXY) or (type(value) is FunctionType and is_wrapped(value))
-
-
 def _unwrapped(value: Any) -> Any:
-    while _is_wrapper(value):
+    while isinstance(value, PROXY):
         value = value.__wrapped__
     return value
 
@@ -222,7 +216,7 @@ class Patching:
                 continue
             for owner in [module, *(v for v in vars(module).values() if isinstance(v, type))]:
                 where = name if owner is module else f"{name}.{getattr(owner, '__qualname__', '')}"
-                found += [f"{where}.{attr}" for attr, value in vars(owner).items() if _is_wrapper(value)]
+                found += [f"{where}.{attr}" for attr, value in vars(owner).items() if isinstance(value, PROXY)]
         return sorted(set(found))
 
     def summary(self) -> str:

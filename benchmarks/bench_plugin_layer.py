@@ -44,6 +44,7 @@ from typing import Optional
 from typing import Tuple
 
 import ddtrace
+import wrapt
 from _harness import NullWriter
 from _harness import arguments
 from _harness import calibrate
@@ -59,7 +60,6 @@ from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import argument
-from ddtrace_integrations.publisher import is_wrapped
 from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.tracing_plugins.base.database import DatabasePlugin
@@ -175,7 +175,7 @@ def register_v2() -> None:
     _patching.BUILTIN["benchlib"] = _patching.Integration("benchlib", ("benchlib",), __name__, __name__)
     ddtrace_integrations.patch(benchlib=True)
     wrapped = [vars(cls).get("execute") for cls in (PublishedConnection, PublishedSQLiteCursor)]
-    if not all(is_wrapped(w) for w in wrapped):
+    if not all(isinstance(w, wrapt.FunctionWrapper) for w in wrapped):
         raise SystemExit("benchlib was not patched by the v2 registry")
 
 

@@ -681,19 +681,6 @@ def run_python(code: str, env: Optional[Mapping[str, str]] = None, prefix: Tuple
     return proc.stdout
 
 
-def _shim_codes() -> Set[Any]:
-    """The code of the plain functions ``publisher.wrapping`` installs (for a class's method, a module's function)."""
-    from ddtrace_integrations.publisher import wrapping
-
-    def function() -> None:
-        return None
-
-    return {wrapping(function, lambda *_: None, bind=bind).__code__ for bind in (True, False)}
-
-
-_WRAPPING_SHIMS = _shim_codes()
-
-
 def disabled_path_calls(call: Any) -> Tuple[int, List[str]]:
     """Runs ``call()`` under a profiler: how many of v2's functions ran (its wrappers, called by the library),
     and each call one of them made into v2 or ddtrace Python code. On the disabled path (nothing listening) a
@@ -709,8 +696,6 @@ def disabled_path_calls(call: Any) -> Tuple[int, List[str]]:
         if event != "call" or (not ours(frame) and "/ddtrace/" not in frame.f_code.co_filename):
             return
         caller = frame.f_back
-        if caller is not None and caller.f_code in _WRAPPING_SHIMS:
-            return  # the plain function a method is wrapped in, calling its wrapper: one wrapper, counted once
         if caller is not None and ours(caller):
             nested.append(f"{caller.f_code.co_name} -> {frame.f_code.co_name} ({frame.f_code.co_filename})")
         elif ours(frame):

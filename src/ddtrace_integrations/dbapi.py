@@ -21,6 +21,8 @@ from typing import List
 from typing import Optional
 from typing import Tuple
 
+import wrapt
+
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
@@ -31,7 +33,6 @@ from ddtrace_integrations.publisher import argument
 from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.publisher import traced_async
-from ddtrace_integrations.publisher import wrapping
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 
 log = dd.get_logger(__name__)
@@ -150,9 +151,9 @@ class DbApiPublisher(Publisher):
             for method in methods:
                 original = getattr(base, method, None)
                 if original is not None:
-                    namespace[method] = wrapping(original, self.wrapper(method, original), bind=True)
+                    namespace[method] = wrapt.FunctionWrapper(original, self.wrapper(method, original))
             for method, wrapper in wrappers.items():
-                namespace[method] = wrapping(getattr(base, method), wrapper, bind=True)
+                namespace[method] = wrapt.FunctionWrapper(getattr(base, method), wrapper)
             cls = type(base.__name__, (base,), namespace)
             self._subclasses[base] = self._subclasses[cls] = cls
         return cls

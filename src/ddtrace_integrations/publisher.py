@@ -7,15 +7,10 @@ listens the wrapper costs one ``has_listeners`` check and calls straight through
 
 from __future__ import annotations
 
-import functools
 import inspect
 import sys
 from contextvars import ContextVar
-from types import BuiltinFunctionType
-from types import FunctionType
-from types import MethodDescriptorType
 from types import ModuleType
-from types import WrapperDescriptorType
 from typing import Any
 from typing import AsyncIterator
 from typing import Callable
@@ -382,43 +377,9 @@ def internal_event(
 
 
 def is_wrapped(obj: Any) -> bool:
-    """An object already wrapped: by a wrapt proxy (here, by ddtrace or by a library: every wrapt proxy type, C or
-    Python, defines ``__wrapped__`` on the type), or by ``wrapping`` here."""
-    return obj is not None and (hasattr(type(obj), "__wrapped__") or getattr(obj, _OURS, False))
-
-
-_OURS = "_ddtrace_integrations_wrapper"
-# What a class's method may be for a plain function to wrap it: a Python function, or a C type's method.
-_METHODS = (FunctionType, MethodDescriptorType, WrapperDescriptorType)
-
-
-def wrapping(original: Any, wrapper: Wrapper, *, bind: bool) -> Any:
-    """``original`` wrapped by ``wrapper`` (called as wrapt calls it: the bound callable, the instance or None, the
-    arguments), for a class (``bind``) or a module. A class's method or a module's function gets a plain function:
-    it binds and calls natively, where a wrapt FunctionWrapper on a class makes a bound wrapper object on every
-    attribute access (0.4 µs a call here, traced or not). Coroutine and async generator functions, and anything
-    else (classmethods, builtins on a class, other descriptors), keep wrapt's proxy, which answers introspection
-    (``inspect.iscoroutinefunction``) as the original would."""
-    if inspect.iscoroutinefunction(original) or inspect.isasyncgenfunction(original):
-        return wrapt.FunctionWrapper(original, wrapper)
-    if bind and isinstance(original, _METHODS):
-        bound = original.__get__
-
-        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return wrapper(bound(self), self, args, kwargs)
-
-        function: Callable[..., Any] = method
-    elif not bind and isinstance(original, (FunctionType, BuiltinFunctionType)):
-
-        def plain(*args: Any, **kwargs: Any) -> Any:
-            return wrapper(original, None, args, kwargs)
-
-        function = plain
-    else:
-        return wrapt.FunctionWrapper(original, wrapper)
-    functools.update_wrapper(function, original)  # name, docstring, ``__wrapped__`` (and so the signature)
-    setattr(function, _OURS, True)
-    return function
+    """An object already behind a wrapt proxy (here, by ddtrace or by a library): every wrapt proxy type
+    (function wrappers, bound ones, object proxies; C or Python) defines ``__wrapped__`` on the type."""
+    return obj is not None and hasattr(type(obj), "__wrapped__")
 
 
 def traced_function(fn: Callable, event: Event, proxy: Type[wrapt.FunctionWrapper] = wrapt.FunctionWrapper) -> Any:
@@ -474,10 +435,10 @@ class Publisher:
 
     def wrap(self, owner: Any, attr: str, wrapper: Wrapper) -> None:
         own = vars(owner).get(attr, _NO_RESULT)
-        if isinstance(own, wrapt.FunctionWrapper) or getattr(own, _OURS, False):
+        if isinstance(own, wrapt.FunctionWrapper):
             return
         original = getattr(owner, attr) if own is _NO_RESULT else own
-        setattr(owner, attr, wrapping(original, wrapper, bind=isinstance(owner, type)))
+        setattr(owner, attr, wrapt.FunctionWrapper(original, wrapper))
         self._installed.append((owner, attr, own))
 
     def unwrap_all(self) -> None:
