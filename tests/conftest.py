@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Iterator
 
@@ -48,32 +49,29 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     sys.path.remove(os.path.join(os.path.dirname(__file__), "fakes"))
 
 
-@pytest.fixture
-def fake_dbapi(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """The fake DB-API driver, patched through the registry like a real one."""
-    monkeypatch.setitem(_patching.BUILTIN, "fakedbapi", FAKE_DBAPI)
+def _patched_fake(monkeypatch: pytest.MonkeyPatch, name: str, integration: object) -> Iterator[object]:
+    """A fake library from tests/fakes, patched through the registry like a real one."""
+    monkeypatch.setitem(_patching.BUILTIN, name, integration)
     monkeypatch.syspath_prepend(os.path.join(os.path.dirname(__file__), "fakes"))
-    import fakedbapi
+    module = importlib.import_module(name)
 
     import ddtrace_integrations
 
-    ddtrace_integrations.patch(fakedbapi=True)
-    yield fakedbapi
-    ddtrace_integrations.unpatch(fakedbapi=True)
+    ddtrace_integrations.patch(**{name: True})
+    yield module
+    ddtrace_integrations.unpatch(**{name: True})
+
+
+@pytest.fixture
+def fake_dbapi(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The fake DB-API driver."""
+    yield from _patched_fake(monkeypatch, "fakedbapi", FAKE_DBAPI)
 
 
 @pytest.fixture
 def fake_kv(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """The fake key-value store (a non-SQL storage integration), patched through the registry like a real one."""
-    monkeypatch.setitem(_patching.BUILTIN, "fakekv", FAKE_KV)
-    monkeypatch.syspath_prepend(os.path.join(os.path.dirname(__file__), "fakes"))
-    import fakekv
-
-    import ddtrace_integrations
-
-    ddtrace_integrations.patch(fakekv=True)
-    yield fakekv
-    ddtrace_integrations.unpatch(fakekv=True)
+    """The fake key-value store (a non-SQL storage integration)."""
+    yield from _patched_fake(monkeypatch, "fakekv", FAKE_KV)
 
 
 @pytest.fixture
