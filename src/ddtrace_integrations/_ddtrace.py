@@ -239,6 +239,11 @@ def version_matches(version: str, spec: str) -> bool:
 set_attribute = Span._set_attribute
 
 
+def server_error_status(status: Any) -> bool:
+    """A response status the server side counts as an error (``DD_TRACE_HTTP_SERVER_ERROR_STATUSES``)."""
+    return isinstance(status, int) and config._http_server.is_error_code(status)
+
+
 def is_remote_parent(context: Any) -> bool:
     """An extracted context worth continuing: it names a trace (with ids a span can hold) or carries baggage.
 

@@ -41,6 +41,8 @@ EXTRAS: Dict[str, Optional[str]] = {
     "aiohttp": "aiohttp",
     "flask": "flask",
     "django": "django",
+    "starlette": "starlette",
+    "fastapi": "fastapi",
     "channels.routing": None,
     "confluent_kafka": "kafka",
     "aiokafka": "aiokafka",

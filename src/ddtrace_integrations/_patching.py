@@ -64,6 +64,8 @@ BUILTIN: Dict[str, Integration] = {
         _builtin("aiohttp", ("aiohttp",), "aiohttp"),
         _builtin("flask", ("flask",), "flask"),
         _builtin("django", ("django", "channels.routing"), "django"),
+        _builtin("starlette", ("starlette",), "starlette"),
+        _builtin("fastapi", ("fastapi",), "fastapi"),
         _builtin("kafka", ("confluent_kafka",), "kafka"),
         _builtin("aiokafka", ("aiokafka",), "aiokafka"),
         _builtin("kafka_python", ("kafka",), None),

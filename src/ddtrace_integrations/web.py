@@ -21,6 +21,7 @@ from typing import Iterator
 from typing import List
 from typing import Mapping
 from typing import Optional
+from typing import Set
 from typing import Tuple
 
 from ddtrace_integrations import _ddtrace as dd
@@ -48,11 +49,23 @@ class Route:
     tags: Dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Exchange:
     request: dd.ExecutionContext
     application: Optional[InternalContext]
     routed: str  # ``context.routed.{package}.request``: plugins name the request span once it is routed
+    scope: Any = None  # ASGI: the scope the exchange serves (a mounted application is handed the same dict)
+    mounts: Optional[_Mounts] = None  # ASGI: the route parts of the exchanges nested on that scope
+
+
+@dataclass
+class _Mounts:
+    """One ASGI scope's route as its routers and mounts match it, and the exchanges (outermost first) of the
+    traced applications nested on it, as ddtrace's ASGI middleware keeps them."""
+
+    exchanges: List[_Exchange] = field(default_factory=list)
+    paths: List[str] = field(default_factory=list)
+    seen: Set[int] = field(default_factory=set)
 
 
 def routed_event(event: Event) -> str:
@@ -84,6 +97,37 @@ def route_matched(route: Route, current_span_too: bool = False, final: bool = Fa
         app.resource = route.resource or app.resource
         app.tags.update(route.tags)
     if not final and route.resource and dd.core.has_listeners(exchange.routed):
+        dd.core.dispatch(exchange.routed, (exchange.request,))
+
+
+def route_part(owner: Any, path: str, full: Optional[str] = None) -> None:
+    """An ASGI router step (a route or a mount, ``owner``) matched the running request with its ``path``
+    template; ``full``: the whole route when the framework knows it. Each traced application nested on the
+    scope is named after the route from its own mount on, the outermost one alone tagged with ``http.route``
+    (once per step: a framework may handle one route twice)."""
+    exchange = _exchange.get()
+    mounts = exchange.mounts if exchange is not None else None
+    if mounts is None or id(owner) in mounts.seen:
+        return
+    mounts.seen.add(id(owner))
+    if full is None:
+        mounts.paths.append(path)
+    exchanges, paths = mounts.exchanges, mounts.paths
+    if full is not None:
+        _name(exchanges[0], full, True)
+    elif len(exchanges) == len(paths):
+        for i, each in enumerate(exchanges):
+            _name(each, "".join(paths[i:]), i == 0)
+    elif exchanges and paths:
+        _name(exchanges[0], "".join(paths), True)
+
+
+def _name(exchange: _Exchange, path: str, route: bool) -> None:
+    web: WebContext = exchange.request.get_item("web_context")
+    web.resource = f"{web.method} {path}"
+    if route:
+        web.route = path
+    if dd.core.has_listeners(exchange.routed):
         dd.core.dispatch(exchange.routed, (exchange.request,))
 
 
@@ -184,60 +228,99 @@ class WsgiEvents:
 
 class AsgiEvents:
     """``traced_app(app)`` wraps an ASGI application: ``{package}.request`` for each HTTP exchange, ending once
-    the last body message is sent (streamed bodies included) or the application returns."""
+    the last body message is sent (streamed bodies included) or the application returns.
 
-    def __init__(self, package: str, *, pin_source: Any) -> None:
+    ``middleware``: as ddtrace's ASGI middleware (Starlette, FastAPI): an exception out of the application
+    answers 500 and, like a response with a server error status, ends the span only with the application
+    (so the error is on it); an application mounted in a traced one makes a request span nested in the outer
+    one (``WebContext.nested``), and ``route_part`` names them all. ``middleware_class()`` is the same
+    wrapping as a class a framework's middleware list instantiates with the next application.
+    """
+
+    def __init__(self, package: str, *, pin_source: Any, middleware: bool = False) -> None:
         self.request = Event(f"{package}.request", _asgi_request, pin_source=pin_source, deferred_end=True)
+        self.middleware = middleware
 
     def traced_app(self, app: Any) -> Any:
-        return _TracedAsgiApp(app, self.request)
+        return _TracedAsgiApp(app, self.request, self.middleware)
+
+    def middleware_class(self) -> type:
+        events = self
+
+        class TracedAsgiMiddleware(_TracedAsgiApp):
+            def __init__(self, app: Any) -> None:
+                super().__init__(app, events.request, events.middleware)
+
+        return TracedAsgiMiddleware
 
 
 class _TracedAsgiApp:
-    def __init__(self, app: Any, event: Event) -> None:
+    def __init__(self, app: Any, event: Event, middleware: bool = False) -> None:
         self._app = app
         self._event = event
         self._routed = routed_event(event)
+        self._middleware = middleware
 
     async def __call__(self, scope: Dict[str, Any], receive: Callable, send: Callable) -> Any:
         if not dd.core.has_listeners(self._event.started) or scope.get("type") != "http":
             return await self._app(scope, receive, send)
-        request, _ = self._event.context(self._app, (scope,), {})
+        outer = _exchange.get()
+        nested = outer is not None and outer.scope is scope and outer.mounts is not None
+        request, _ = self._event.context(self._app, (scope, nested), {})
         if request is None:
             return await self._app(scope, receive, send)
+        late = self._middleware  # a server error ends the span with the application, as the error comes
 
         async def traced_send(message: Dict[str, Any]) -> Any:
+            nonlocal late
             try:
                 if message.get("type") == "http.response.start":
                     headers = _Headers(
                         (k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", ())
                     )
-                    request.set_item("web_response", WebResponseContext(message.get("status"), headers))
+                    status = message.get("status")
+                    request.set_item("web_response", WebResponseContext(status, headers))
+                    late = self._middleware and dd.server_error_status(status)
             except Exception:
                 log.debug("the response status could not be read", exc_info=True)
             try:
                 return await send(message)
             finally:
-                if message.get("type") == "http.response.body" and not message.get("more_body", False):
+                if message.get("type") == "http.response.body" and not message.get("more_body", False) and not late:
                     request.dispatch_ended_event(None, None, None)
 
         with request:
-            token = _exchange.set(_Exchange(request, None, self._routed))
+            exchange = _Exchange(request, None, self._routed, scope)
+            if self._middleware:
+                exchange.mounts = outer.mounts if nested and outer is not None else _Mounts()
+                exchange.mounts.exchanges.append(exchange)
+            token = _exchange.set(exchange)
             try:
                 return await self._app(scope, receive, traced_send)
-            except BaseException:
+            except BaseException as e:
+                if self._middleware and isinstance(e, Exception):
+                    _answered_500(request)
                 request.dispatch_ended_event(*sys.exc_info())
                 raise
             finally:
                 _exchange.reset(token)
+                if exchange.mounts is not None:
+                    exchange.mounts.exchanges.remove(exchange)
                 request.dispatch_ended_event(None, None, None)  # no-op once ended
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._app, name)
 
 
+def _answered_500(request: dd.ExecutionContext) -> None:
+    """The application raised: its server answers 500 (whatever it had started to send)."""
+    response: Optional[WebResponseContext] = request.get_item("web_response")
+    request.set_item("web_response", WebResponseContext(500, response.headers if response is not None else {}))
+
+
 def _asgi_request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
     scope: Dict[str, Any] = args[0]
+    nested: bool = args[1] if len(args) > 1 else False
     headers = _Headers(_decoded(scope.get("headers", ())))
     scheme, path = scope.get("scheme", "http"), scope.get("path", "")
     host = headers.get("host")
@@ -259,6 +342,7 @@ def _asgi_request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         query=query or None,
         peer_ip=client[0] if client else None,
         tags={k: v for k, v in tags.items() if v},
+        nested=nested,
     )
     return {"web_context": web}
 

@@ -99,6 +99,9 @@ class WebContext:
     # Names the request span's resource ("GET /users/<int:uid>") where the framework has its own rule.
     resource: Optional[str] = None
     tags: Dict[str, Any] = field(default_factory=dict)
+    # An application mounted in a traced one, on the same request: its span is the outer span's child (no
+    # distributed context, client IP or parsed query of its own).
+    nested: bool = False
 
 
 @dataclass(**_slots)

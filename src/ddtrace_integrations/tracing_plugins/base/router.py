@@ -43,12 +43,13 @@ class RouterPlugin(ServerPlugin):
             self._fault(ctx)
 
     def on_route(self, ctx: dd.ExecutionContext) -> None:
-        """The framework matched the route before running the request's hooks and view: name the span now
-        (once), so code inside the request reads the route's resource. A resource the application sets after
-        this is its own and is kept."""
-        span = dd.context_items(ctx).get(SPAN)
-        resource = self.resource(dd.context_items(ctx)[WEB])
-        if span is not None and resource and not dd.context_items(ctx).get(ROUTED):
+        """The framework matched the route before running the request's hooks and view: name the span now,
+        so code inside the request reads the route's resource (again as a router matches a mount, then its
+        route). A resource the application sets after this is its own and is kept."""
+        items = dd.context_items(ctx)
+        span = items.get(SPAN)
+        resource = self.resource(items[WEB])
+        if span is not None and resource and (not items.get(ROUTED) or span.resource == items.get(INITIAL_RESOURCE)):
             span.resource = resource
             ctx.set_item(INITIAL_RESOURCE, resource)
             ctx.set_item(ROUTED, True)
@@ -66,7 +67,9 @@ class RouterPlugin(ServerPlugin):
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         web: WebContext = dd.context_items(ctx)[WEB]
         resource = f"{web.method} {web.path}"
-        span = self.start_inbound_span(ctx, self.operation_name(), web.headers, resource=resource)
+        # nested in a traced application: the outer span took the caller's context and the client's address
+        headers = None if web.nested else web.headers
+        span = self.start_inbound_span(ctx, self.operation_name(), headers, resource=resource)
         if span is None:
             return
         ctx.set_item(INITIAL_RESOURCE, resource)
@@ -78,10 +81,10 @@ class RouterPlugin(ServerPlugin):
             method=web.method,
             url=web.url,
             query=web.query,
-            parsed_query=web.query_params,
+            parsed_query=None if web.nested else web.query_params,
             request_headers=web.headers,
             request_cookies=dict(web.cookies),
-            peer_ip=web.peer_ip,
+            peer_ip=None if web.nested else web.peer_ip,
         )
 
     def resource(self, web: WebContext) -> Optional[str]:
@@ -92,6 +95,8 @@ class RouterPlugin(ServerPlugin):
         web: WebContext = dd.context_items(ctx)[WEB]
         response: Optional[WebResponseContext] = dd.context_items(ctx).get(RESPONSE)
         resource = self.resource(web)
+        if response is not None and response.status_code == 404 and dd.setting(self.integration_config, "obfuscate_404_resource"):
+            resource = f"{web.method} 404"  # ddtrace's DD_ASGI_OBFUSCATE_404_RESOURCE
         keep = self.keep_user_resource or dd.context_items(ctx).get(ROUTED)
         if resource and not (keep and span.resource != dd.context_items(ctx).get(INITIAL_RESOURCE)):
             span.resource = resource

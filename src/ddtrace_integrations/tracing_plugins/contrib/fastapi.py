@@ -1,0 +1,25 @@
+"""FastAPI: the request span (ddtrace's ASGI middleware's), ``fastapi.serialize_response`` and the background
+tasks' spans."""
+
+from ddtrace_integrations.tracing_plugins.base.router import RouterPlugin
+from ddtrace_integrations.tracing_plugins.contrib.starlette import BackgroundTaskPlugin
+from ddtrace_integrations.tracing_plugins.contrib.starlette import BareInternalPlugin
+from ddtrace_integrations.tracing_plugins.contrib.starlette import asgi_settings
+
+SETTINGS = asgi_settings("fastapi")
+
+
+class FastAPIPlugin(RouterPlugin):
+    package = "fastapi"
+    operation = "request"
+    config_defaults = SETTINGS
+
+
+class FastAPIInternalPlugin(BareInternalPlugin):
+    package = "fastapi"
+    config_defaults = SETTINGS
+
+
+class FastAPITaskPlugin(BackgroundTaskPlugin):
+    package = "fastapi"
+    config_defaults = SETTINGS

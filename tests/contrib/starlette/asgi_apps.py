@@ -1,0 +1,157 @@
+"""A Starlette app and a FastAPI app touching every traced step: route templates, path params, a mounted app,
+a mounted router, an included router, errors and HTTP exceptions, a streamed body, background tasks.
+
+Built by functions, after patching (as an application is under ``ddtrace-run`` / ``ddtrace-integrations run``)."""
+
+import asyncio
+import threading
+from typing import Any
+from typing import List
+
+
+class Teapot(Exception):
+    pass
+
+
+# What the background tasks did (the tests wait on it: a task runs after the response was sent).
+DONE: List[str] = []
+TASKS_DONE = threading.Event()
+
+
+def _sync_task(name: str) -> None:
+    DONE.append(f"sync {name}")
+
+
+async def _async_task(name: str) -> None:
+    await asyncio.sleep(0)
+    DONE.append(f"async {name}")
+    TASKS_DONE.set()
+
+
+async def _chunks() -> Any:
+    for i in range(3):
+        await asyncio.sleep(0)
+        yield f"chunk {i}\n"
+
+
+def create_starlette() -> Any:
+    from starlette.applications import Starlette
+    from starlette.background import BackgroundTasks
+    from starlette.exceptions import HTTPException
+    from starlette.responses import JSONResponse
+    from starlette.responses import PlainTextResponse
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Mount
+    from starlette.routing import Route
+
+    async def index(request: Any) -> Any:
+        return PlainTextResponse("hello")
+
+    async def item(request: Any) -> Any:
+        return JSONResponse({"item": request.path_params["item_id"]})
+
+    def greet(request: Any) -> Any:  # a sync endpoint (run in a thread)
+        return PlainTextResponse(f"hello {request.path_params['name']}")
+
+    async def boom(request: Any) -> Any:
+        raise Teapot("no tea")
+
+    async def forbidden(request: Any) -> Any:
+        raise HTTPException(status_code=403, detail="no")
+
+    async def unavailable(request: Any) -> Any:
+        raise HTTPException(status_code=503, detail="later")
+
+    async def stream(request: Any) -> Any:
+        return StreamingResponse(_chunks(), media_type="text/plain")
+
+    async def background(request: Any) -> Any:
+        tasks = BackgroundTasks()
+        tasks.add_task(_sync_task, "starlette")
+        tasks.add_task(_async_task, "starlette")
+        return PlainTextResponse("queued", background=tasks)
+
+    async def sub_item(request: Any) -> Any:
+        return PlainTextResponse(f"sub {request.path_params['sku']}")
+
+    async def shop_item(request: Any) -> Any:
+        return PlainTextResponse(f"shop {request.path_params['name']}")
+
+    sub = Starlette(routes=[Route("/items/{sku}", sub_item)])
+    routes = [
+        Route("/", index),
+        Route("/items/{item_id:int}", item),
+        Route("/greet/{name}", greet, methods=["GET", "POST"]),
+        Route("/boom", boom),
+        Route("/forbidden", forbidden),
+        Route("/unavailable", unavailable),
+        Route("/stream", stream),
+        Route("/background", background),
+        Mount("/api", app=sub),
+        Mount("/shop", routes=[Route("/items/{name}", shop_item)]),
+    ]
+    return Starlette(routes=routes)
+
+
+def create_fastapi() -> Any:
+    from fastapi import APIRouter
+    from fastapi import BackgroundTasks
+    from fastapi import Depends
+    from fastapi import FastAPI
+    from fastapi import HTTPException
+    from fastapi.responses import PlainTextResponse
+    from fastapi.responses import StreamingResponse
+
+    app = FastAPI()
+    users = APIRouter(prefix="/users")
+
+    def current_user() -> str:
+        return "ann"
+
+    @app.get("/")
+    async def index() -> Any:
+        return {"hello": "world"}
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int, q: str = "", user: str = Depends(current_user)) -> Any:
+        return {"item": item_id, "q": q, "user": user}
+
+    @app.post("/greet/{name}")
+    def greet(name: str) -> Any:  # a sync endpoint (run in a thread)
+        return {"hello": name}
+
+    @app.get("/boom")
+    async def boom() -> Any:
+        raise Teapot("no tea")
+
+    @app.get("/forbidden")
+    async def forbidden() -> Any:
+        raise HTTPException(status_code=403, detail="no")
+
+    @app.get("/unavailable")
+    async def unavailable() -> Any:
+        raise HTTPException(status_code=503, detail="later")
+
+    @app.get("/stream")
+    async def stream() -> Any:
+        return StreamingResponse(_chunks(), media_type="text/plain")
+
+    @app.get("/background")
+    async def background(tasks: BackgroundTasks) -> Any:
+        tasks.add_task(_sync_task, "fastapi")
+        tasks.add_task(_async_task, "fastapi")
+        return PlainTextResponse("queued")
+
+    @users.get("/{uid}")
+    async def user(uid: int) -> Any:
+        return {"id": uid}
+
+    app.include_router(users)
+    sub = FastAPI()
+
+    @sub.get("/items/{sku}")
+    async def sub_item(sku: str) -> Any:
+        return {"sku": sku}
+
+    app.mount("/api", sub)
+    return app
