@@ -17,6 +17,7 @@ WEB = "web_context"
 RESPONSE = "web_response"
 INITIAL_RESOURCE = "initial_resource"
 ROUTED = "routed"
+OBFUSCATE_404 = "obfuscate_404_resource"  # ddtrace's ASGI setting (DD_ASGI_OBFUSCATE_404_RESOURCE)
 
 
 class RouterPlugin(ServerPlugin):
@@ -95,8 +96,8 @@ class RouterPlugin(ServerPlugin):
         web: WebContext = dd.context_items(ctx)[WEB]
         response: Optional[WebResponseContext] = dd.context_items(ctx).get(RESPONSE)
         resource = self.resource(web)
-        if response is not None and response.status_code == 404 and dd.setting(self.integration_config, "obfuscate_404_resource"):
-            resource = f"{web.method} 404"  # ddtrace's DD_ASGI_OBFUSCATE_404_RESOURCE
+        if response is not None and response.status_code == 404 and dd.setting(self.integration_config, OBFUSCATE_404):
+            resource = f"{web.method} 404"
         keep = self.keep_user_resource or dd.context_items(ctx).get(ROUTED)
         if resource and not (keep and span.resource != dd.context_items(ctx).get(INITIAL_RESOURCE)):
             span.resource = resource
