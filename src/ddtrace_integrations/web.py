@@ -292,8 +292,9 @@ class _TracedAsgiApp:
         with request:
             exchange = _Exchange(request, None, self._routed, scope)
             if self._middleware:
-                exchange.mounts = outer.mounts if nested and outer is not None else _Mounts()
-                exchange.mounts.exchanges.append(exchange)
+                mounts = outer.mounts if nested and outer is not None and outer.mounts is not None else _Mounts()
+                mounts.exchanges.append(exchange)
+                exchange.mounts = mounts
             token = _exchange.set(exchange)
             try:
                 return await self._app(scope, receive, traced_send)

@@ -37,7 +37,7 @@ def patch(starlette: ModuleType) -> None:
     from starlette.middleware import Middleware
 
     publisher.pin(starlette)
-    middleware = web.AsgiEvents("starlette", pin_source=starlette, middleware=True).middleware_class()
+    middleware: Any = web.AsgiEvents("starlette", pin_source=starlette, middleware=True).middleware_class()
 
     def init(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         """The application's own middleware list is copied, ours first in the copy."""
@@ -62,7 +62,7 @@ def routes(publisher: Publisher, *classes: type) -> None:
         if "handle" in vars(cls) and not is_wrapped(vars(cls)["handle"]):
             publisher.wrap(cls, "handle", _handle)
         init = vars(cls).get("__init__")
-        if "endpoint" in inspect.signature(cls.__init__).parameters and init is not None and not is_wrapped(init):
+        if init is not None and "endpoint" in inspect.signature(init).parameters and not is_wrapped(init):
             publisher.wrap(cls, "__init__", _route_init)
 
 
