@@ -28,9 +28,17 @@ async def _async_task(name: str) -> None:
     TASKS_DONE.set()
 
 
+def _root_resource() -> str:
+    """The request span's resource as the endpoint reads it."""
+    from ddtrace.trace import tracer
+
+    root = tracer.current_root_span()
+    return str(root.resource if root is not None else None)
+
+
 async def _chunks() -> Any:
     for i in range(3):
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.02)
         yield f"chunk {i}\n"
 
 
@@ -77,6 +85,12 @@ def create_starlette() -> Any:
     async def shop_item(request: Any) -> Any:
         return PlainTextResponse(f"shop {request.path_params['name']}")
 
+    async def echo(request: Any) -> Any:
+        return PlainTextResponse(request.path_params["mark"])
+
+    async def seen(request: Any) -> Any:
+        return PlainTextResponse(_root_resource())
+
     sub = Starlette(routes=[Route("/items/{sku}", sub_item)])
     routes = [
         Route("/", index),
@@ -87,6 +101,8 @@ def create_starlette() -> Any:
         Route("/unavailable", unavailable),
         Route("/stream", stream),
         Route("/background", background),
+        Route("/echo/{mark}", echo),
+        Route("/seen/{n:int}", seen),
         Mount("/api", app=sub),
         Mount("/shop", routes=[Route("/items/{name}", shop_item)]),
     ]
@@ -141,6 +157,14 @@ def create_fastapi() -> Any:
         tasks.add_task(_sync_task, "fastapi")
         tasks.add_task(_async_task, "fastapi")
         return PlainTextResponse("queued")
+
+    @app.get("/echo/{mark}")
+    async def echo(mark: str) -> Any:
+        return PlainTextResponse(mark)
+
+    @app.get("/seen/{n}")
+    async def seen(n: int) -> Any:
+        return PlainTextResponse(_root_resource())
 
     @users.get("/{uid}")
     async def user(uid: int) -> Any:

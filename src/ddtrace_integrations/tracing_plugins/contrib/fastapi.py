@@ -10,6 +10,7 @@ SETTINGS = asgi_settings("fastapi")
 
 
 class FastAPIPlugin(RouterPlugin):
+    measured = False  # ddtrace's ASGI middleware does not mark its span
     package = "fastapi"
     operation = "request"
     config_defaults = SETTINGS

@@ -22,6 +22,7 @@ SETTINGS = asgi_settings("starlette")
 
 
 class StarlettePlugin(RouterPlugin):
+    measured = False  # ddtrace's ASGI middleware does not mark its span
     package = "starlette"
     operation = "request"
     config_defaults = SETTINGS

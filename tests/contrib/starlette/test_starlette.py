@@ -1,0 +1,183 @@
+"""Starlette and FastAPI under v2: Starlette's TestClient and a real uvicorn server; route templates, path
+params, mounted apps and routers, errors and HTTP exceptions, streamed bodies, background tasks,
+serialize_response, propagation, and the untraced path once unpatched."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from typing import Iterator
+
+import httpx
+import pytest
+from helpers import assert_span
+from helpers import patched_fixture
+from helpers import wait_for_spans
+from http_server import uvicorn_serving
+
+sys.path.insert(0, str(Path(__file__).parent))
+import asgi_apps
+
+patched = patched_fixture(autouse=True, starlette=True, fastapi=True)
+FRAMEWORKS = ["starlette", "fastapi"]
+
+
+def create(framework: str) -> Any:
+    return asgi_apps.create_starlette() if framework == "starlette" else asgi_apps.create_fastapi()
+
+
+@pytest.fixture(params=FRAMEWORKS)
+def framework(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def client(framework: str) -> Any:
+    from starlette.testclient import TestClient
+
+    return TestClient(create(framework), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def served(framework: str) -> Iterator[str]:
+    with uvicorn_serving(create(framework)) as url:
+        yield url
+
+
+def request_span(spans: Any, framework: str, count: int = 1) -> Any:
+    found = [s for s in wait_for_spans(spans, f"{framework}.request", count) if s.parent_id is None]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_route_template_names_the_span(client, framework, spans):
+    response = client.get("/items/42?q=tea&token=s3cr3t", headers={"User-Agent": "tests"})
+    assert response.status_code == 200
+    span = request_span(spans, framework)
+    route = "/items/{item_id:int}" if framework == "starlette" else "/items/{item_id}"
+    assert_span(
+        span,
+        name=f"{framework}.request",
+        service=framework,
+        resource=f"GET {route}",
+        span_type="web",
+        error=0,
+        meta={
+            "component": framework,
+            "span.kind": "server",
+            "http.method": "GET",
+            "http.route": route,
+            "http.status_code": "200",
+            "http.useragent": "tests",
+            "http.url": "http://testserver/items/42?q=tea&<redacted>",
+        },
+    )
+
+
+def test_the_endpoint_reads_the_route_resource(client, framework, spans):
+    """The span is named when the route matches, before the endpoint runs (as ddtrace's)."""
+    route = "/seen/{n:int}" if framework == "starlette" else "/seen/{n}"
+    assert client.get("/seen/5").text == f"GET {route}"
+
+
+def test_mounted_app_is_a_nested_request_span(client, framework, spans):
+    assert client.get("/api/items/k1").status_code == 200
+    outer = request_span(spans, framework, 2)
+    (inner,) = [s for s in spans.named(f"{framework}.request") if s.parent_id == outer.span_id]
+    assert_span(outer, resource="GET /api/items/{sku}", meta={"http.route": "/api/items/{sku}"})
+    assert_span(inner, resource="GET /items/{sku}", absent=["http.route"], meta={"http.status_code": "200"})
+    assert inner.trace_id == outer.trace_id
+
+
+def test_mounted_router_and_included_router_join_their_routes(client, framework, spans):
+    path, route = ("/shop/items/kettle", "/shop/items/{name}")
+    if framework == "fastapi":
+        path, route = ("/users/7", "/users/{uid}")
+    assert client.get(path).status_code == 200
+    assert_span(request_span(spans, framework), resource=f"GET {route}", meta={"http.route": route})
+
+
+def test_not_found_keeps_the_path(client, framework, spans):
+    assert client.get("/nowhere").status_code == 404
+    span = request_span(spans, framework)
+    assert_span(span, resource="GET /nowhere", error=0, meta={"http.status_code": "404"}, absent=["http.route"])
+
+
+def test_exception_is_a_500_with_the_error(client, framework, spans):
+    assert client.get("/boom").status_code == 500
+    span = request_span(spans, framework)
+    assert_span(
+        span,
+        resource="GET /boom",
+        error=1,
+        meta={"http.status_code": "500", "error.type": "asgi_apps.Teapot", "error.message": "no tea"},
+    )
+    assert "Teapot" in span.get_tag("error.stack")
+
+
+@pytest.mark.parametrize(("path", "status", "error"), [("/forbidden", 403, 0), ("/unavailable", 503, 1)])
+def test_http_exception_is_its_status(client, framework, spans, path, status, error):
+    assert client.get(path).status_code == status
+    span = request_span(spans, framework)
+    assert_span(span, resource=f"GET {path}", error=error, meta={"http.status_code": str(status)})
+    assert span.get_tag("error.type") is None
+
+
+def test_streamed_body_ends_the_span_after_its_last_chunk(served, framework, spans):
+    started = time.monotonic()
+    with httpx.stream("GET", f"{served}/stream") as response:
+        chunks = list(response.iter_text())
+    elapsed = time.monotonic() - started
+    assert "".join(chunks) == "chunk 0\nchunk 1\nchunk 2\n"
+    span = request_span(spans, framework)
+    assert 0.05 <= span.duration <= elapsed + 0.01  # three chunks 20 ms apart, all inside the span
+
+
+def test_background_tasks_are_traces_of_their_own_linked_to_the_request(client, framework, spans):
+    asgi_apps.DONE.clear()
+    assert client.get("/background").text == "queued"
+    assert sorted(asgi_apps.DONE) == [f"async {framework}", f"sync {framework}"]
+    request = request_span(spans, framework)
+    tasks = wait_for_spans(spans, f"{framework}.background_task", 2)
+    assert sorted(t.resource for t in tasks) == ["_async_task", "_sync_task"]
+    for task in tasks:
+        assert task.parent_id is None and task.trace_id != request.trace_id
+        assert [link.span_id for link in task._get_links()] == [request.span_id]
+        assert task.get_tag("component") is None
+
+
+def test_fastapi_serialize_response_is_a_child_of_the_request(spans):
+    from starlette.testclient import TestClient
+
+    assert TestClient(asgi_apps.create_fastapi()).get("/users/3").json() == {"id": 3}
+    request = request_span(spans, "fastapi")
+    serialize = spans.one("fastapi.serialize_response")
+    assert serialize.parent_id == request.span_id
+    assert_span(serialize, resource="fastapi.serialize_response", service="fastapi", absent=["component"])
+
+
+def test_under_uvicorn_the_caller_context_is_continued(served, framework, spans):
+    headers = {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"}
+    response = httpx.get(f"{served}/echo/abc", headers=headers)
+    assert response.text == "abc"
+    span = spans.wait_for(f"{framework}.request")
+    assert (span.trace_id, span.parent_id) == (1234, 5678)
+    assert_span(span, resource="GET /echo/{mark}", meta={"http.url": f"{served}/echo/abc", "http.version": "1.1"})
+    assert span.get_tag("network.client.ip") is None
+
+
+def test_unpatched_apps_make_no_spans(framework, spans):
+    from starlette.testclient import TestClient
+
+    import ddtrace_integrations
+
+    ddtrace_integrations.unpatch(starlette=True, fastapi=True)
+    try:
+        client = TestClient(create(framework), raise_server_exceptions=False)
+        assert client.get("/items/1").status_code == 200
+        assert client.get("/boom").status_code == 500
+    finally:
+        ddtrace_integrations.patch(starlette=True, fastapi=True)
+    assert spans.spans == []
