@@ -29,6 +29,7 @@ BENCHMARKS: Dict[str, Tuple[str, bool]] = {
     "http": ("bench_http.py", True),
     "flask": ("bench_flask.py", True),
     "django": ("bench_django.py", True),
+    "starlette": ("bench_starlette.py", True),
     "kafka": ("bench_kafka.py", True),
     "plugin_layer": ("bench_plugin_layer.py", False),
 }

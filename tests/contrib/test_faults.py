@@ -41,6 +41,8 @@ INTEGRATIONS: Dict[str, Tuple[str, bool, bool, Tuple[str, ...]]] = {
     "flask": ("flask/workload.py", True, True, ("on_start", "on_finish", "build")),
     "django": ("django/workload.py", True, True, ("on_start", "on_finish", "build", "done")),
     "django-asgi": ("django/workload.py", True, True, ("on_start", "on_finish", "build")),  # under uvicorn
+    "starlette": ("starlette/workload.py", True, True, ("on_start", "on_finish", "build")),
+    "fastapi": ("starlette/workload.py", True, True, ("on_start", "on_finish", "build")),  # DDI_ASGI_APP=fastapi
     "kafka": ("kafka/workload.py", False, False, DB),
     "aiokafka": ("aiokafka/workload.py", False, False, PRODUCER),
     "kafka_python": ("kafka/kafka_python_workload.py", False, False, PRODUCER),
@@ -79,13 +81,15 @@ def _env(integration: str) -> Dict[str, str]:
         env["PYTHONPATH"] = str(HERE / Path(workload).parent)
     if integration == "django-asgi":
         env["DDI_DJANGO_SERVER"] = "asgi"
+    if integration == "fastapi":
+        env["DDI_ASGI_APP"] = "fastapi"
     return env
 
 
 def untraced(integration: str) -> str:
     """What the workload prints without any integration (one run per workload, shared)."""
     env = _env(integration)
-    key = INTEGRATIONS[integration][0] + env.get("DDI_DJANGO_SERVER", "")
+    key = INTEGRATIONS[integration][0] + env.get("DDI_DJANGO_SERVER", "") + env.get("DDI_ASGI_APP", "")
     if key not in _baselines:
         workload = str(HERE / INTEGRATIONS[integration][0])
         _, _baselines[key] = run_with_agent([bin_path("python"), workload], env)

@@ -272,6 +272,56 @@ def django_calls() -> Iterator[Run]:
     yield wsgi_calls(get_wsgi_application(), "/")
 
 
+@contextlib.contextmanager
+def asgi_calls(app: Any, path: str) -> Iterator[Run]:
+    """``app`` called as an ASGI server calls it (a copy of one prebuilt scope a request), on one event loop."""
+    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b""}
+    scope.update(headers=[(b"host", b"memory")], scheme="http", server=("memory", 80), client=("127.0.0.1", 1))
+
+    async def receive() -> Dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Dict[str, Any]) -> None:
+        pass
+
+    async def many(n: int) -> None:
+        for _ in range(n):
+            await app(dict(scope), receive, send)
+
+    loop = asyncio.new_event_loop()
+    try:
+        yield lambda n: loop.run_until_complete(many(n))
+    finally:
+        loop.close()
+
+
+@contextlib.contextmanager
+def starlette_calls() -> Iterator[Run]:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def item(request: Any) -> Any:
+        return PlainTextResponse("ok")
+
+    with asgi_calls(Starlette(routes=[Route("/x/{n:int}", item)]), "/x/1") as run:
+        yield run
+
+
+@contextlib.contextmanager
+def fastapi_calls() -> Iterator[Run]:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/x/{n}")
+    async def item(n: int) -> Any:
+        return {"n": n}
+
+    with asgi_calls(app, "/x/1") as run:
+        yield run
+
+
 def new_topic() -> str:
     sys.path.insert(0, str(Path(__file__).parent / "kafka"))
     try:
@@ -373,6 +423,8 @@ WORKLOADS: Dict[str, Workload] = {
     "aiohttp": ("aiohttp", "aiohttp.request", aiohttp_calls, 200_000, 5_000),
     "flask": ("flask", "flask.request", flask_calls, 200_000, 3_000),
     "django": ("django", "django.request", django_calls, 200_000, 2_000),
+    "starlette": ("starlette", "starlette.request", starlette_calls, 100_000, 3_000),
+    "fastapi": ("fastapi", "fastapi.request", fastapi_calls, 100_000, 2_000),
     "kafka": ("kafka", "kafka.produce", kafka_calls, 200_000, 20_000),
     "aiokafka": ("aiokafka", "kafka.produce", aiokafka_calls, 200_000, 10_000),
     "kafka_python": ("kafka_python", "kafka.produce", kafka_python_calls, 200_000, 20_000),

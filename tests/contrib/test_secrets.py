@@ -132,6 +132,23 @@ def test_django_asgi_keeps_secrets_out_of_spans(django_app, spans):
     assert_secret_free(spans.spans, 3)
 
 
+@pytest.mark.parametrize("framework", ["starlette", "fastapi"])
+def test_starlette_and_fastapi_keep_secrets_out_of_spans(framework, spans):
+    sys.path.insert(0, str(Path(__file__).parent / "starlette"))
+    ddtrace_integrations.patch(starlette=True, fastapi=True)
+    try:
+        import asgi_apps
+
+        app = asgi_apps.create_starlette() if framework == "starlette" else asgi_apps.create_fastapi()
+        headers = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+        status, _, _ = asyncio.run(asgi_call(app, "GET", "/items/7", QUERY[1:].encode(), headers))
+    finally:
+        sys.path.remove(str(Path(__file__).parent / "starlette"))
+        ddtrace_integrations.unpatch(starlette=True, fastapi=True)
+    assert status == 200
+    assert_secret_free(spans.spans, 1)
+
+
 # --- databases: the password of a DSN, of a URL-style DSN's userinfo, or of a keyword never reaches a tag ---
 
 DB_PASSWORD = "S3cretDbPassword"
