@@ -233,43 +233,54 @@ class AsgiEvents:
     ``middleware``: as ddtrace's ASGI middleware (Starlette, FastAPI): an exception out of the application
     answers 500 and, like a response with a server error status, ends the span only with the application
     (so the error is on it); an application mounted in a traced one makes a request span nested in the outer
-    one (``WebContext.nested``), and ``route_part`` names them all. ``middleware_class()`` is the same
+    one (``WebContext.nested``), and ``route_part`` names them all. ``resolve_route(scope)``: the route
+    template (and whether it is a whole route, not a mount's prefix) of a request that ends with no router step
+    reported (a middleware answered first, as for a CORS preflight). ``middleware_class()`` is the same
     wrapping as a class a framework's middleware list instantiates with the next application.
     """
 
-    def __init__(self, package: str, *, pin_source: Any, middleware: bool = False) -> None:
+    def __init__(
+        self,
+        package: str,
+        *,
+        pin_source: Any,
+        middleware: bool = False,
+        resolve_route: Optional[Callable[[Dict[str, Any]], Optional[Tuple[str, bool]]]] = None,
+    ) -> None:
         self.request = Event(f"{package}.request", _asgi_request, pin_source=pin_source, deferred_end=True)
+        self.routed = routed_event(self.request)
         self.middleware = middleware
+        self.resolve_route = resolve_route
 
     def traced_app(self, app: Any) -> Any:
-        return _TracedAsgiApp(app, self.request, self.middleware)
+        return _TracedAsgiApp(app, self)
 
     def middleware_class(self) -> type:
         events = self
 
         class TracedAsgiMiddleware(_TracedAsgiApp):
             def __init__(self, app: Any) -> None:
-                super().__init__(app, events.request, events.middleware)
+                super().__init__(app, events)
 
         return TracedAsgiMiddleware
 
 
 class _TracedAsgiApp:
-    def __init__(self, app: Any, event: Event, middleware: bool = False) -> None:
+    def __init__(self, app: Any, events: AsgiEvents) -> None:
         self._app = app
-        self._event = event
-        self._routed = routed_event(event)
-        self._middleware = middleware
+        self._events = events
 
     async def __call__(self, scope: Dict[str, Any], receive: Callable, send: Callable) -> Any:
-        if not dd.core.has_listeners(self._event.started) or scope.get("type") != "http":
+        events = self._events
+        if not dd.core.has_listeners(events.request.started) or scope.get("type") != "http":
             return await self._app(scope, receive, send)
         outer = _exchange.get()
         nested = outer is not None and outer.scope is scope and outer.mounts is not None
-        request, _ = self._event.context(self._app, (scope, nested), {})
+        request, _ = events.request.context(self._app, (scope, nested), {})
         if request is None:
             return await self._app(scope, receive, send)
-        late = self._middleware  # a server error ends the span with the application, as the error comes
+        exchange = _Exchange(request, None, events.routed, scope)
+        late = events.middleware  # a server error ends the span with the application, as the error comes
 
         async def traced_send(message: Dict[str, Any]) -> Any:
             nonlocal late
@@ -280,18 +291,17 @@ class _TracedAsgiApp:
                     )
                     status = message.get("status")
                     request.set_item("web_response", WebResponseContext(status, headers))
-                    late = self._middleware and dd.server_error_status(status)
+                    late = events.middleware and dd.server_error_status(status)
             except Exception:
                 log.debug("the response status could not be read", exc_info=True)
             try:
                 return await send(message)
             finally:
                 if message.get("type") == "http.response.body" and not message.get("more_body", False) and not late:
-                    request.dispatch_ended_event(None, None, None)
+                    self._end(exchange, None, None, None)
 
         with request:
-            exchange = _Exchange(request, None, self._routed, scope)
-            if self._middleware:
+            if events.middleware:
                 mounts = outer.mounts if nested and outer is not None and outer.mounts is not None else _Mounts()
                 mounts.exchanges.append(exchange)
                 exchange.mounts = mounts
@@ -299,15 +309,32 @@ class _TracedAsgiApp:
             try:
                 return await self._app(scope, receive, traced_send)
             except BaseException as e:
-                if self._middleware and isinstance(e, Exception):
+                if events.middleware and isinstance(e, Exception):
                     _answered_500(request)
-                request.dispatch_ended_event(*sys.exc_info())
+                self._end(exchange, *sys.exc_info())
                 raise
             finally:
                 _exchange.reset(token)
                 if exchange.mounts is not None:
                     exchange.mounts.exchanges.remove(exchange)
-                request.dispatch_ended_event(None, None, None)  # no-op once ended
+                self._end(exchange, None, None, None)
+
+    def _end(self, exchange: _Exchange, *exc_info: Any) -> None:
+        """End the request (once), named by ``resolve_route`` first when no router step named it."""
+        request = exchange.request
+        if request._end_event_dispatched:
+            return
+        resolve, mounts = self._events.resolve_route, exchange.mounts
+        if resolve is not None and mounts is not None and not mounts.paths:
+            try:
+                found = resolve(exchange.scope)
+                if found is not None:
+                    web: WebContext = request.get_item("web_context")
+                    web.resource = f"{web.method} {found[0]}"
+                    web.route = found[0] if found[1] else web.route
+            except Exception:
+                log.debug("the route could not be resolved", exc_info=True)
+        request.dispatch_ended_event(*exc_info)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._app, name)

@@ -36,6 +36,12 @@ def _root_resource() -> str:
     return str(root.resource if root is not None else None)
 
 
+async def _endless() -> Any:
+    while True:
+        await asyncio.sleep(0.01)
+        yield "more\n"
+
+
 async def _chunks() -> Any:
     for i in range(3):
         await asyncio.sleep(0.02)
@@ -49,6 +55,8 @@ def create_starlette() -> Any:
     from starlette.responses import JSONResponse
     from starlette.responses import PlainTextResponse
     from starlette.responses import StreamingResponse
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
     from starlette.routing import Mount
     from starlette.routing import Route
 
@@ -72,6 +80,9 @@ def create_starlette() -> Any:
 
     async def stream(request: Any) -> Any:
         return StreamingResponse(_chunks(), media_type="text/plain")
+
+    async def endless(request: Any) -> Any:
+        return StreamingResponse(_endless(), media_type="text/plain")
 
     async def background(request: Any) -> Any:
         tasks = BackgroundTasks()
@@ -100,13 +111,15 @@ def create_starlette() -> Any:
         Route("/forbidden", forbidden),
         Route("/unavailable", unavailable),
         Route("/stream", stream),
+        Route("/endless", endless),
         Route("/background", background),
         Route("/echo/{mark}", echo),
         Route("/seen/{n:int}", seen),
         Mount("/api", app=sub),
         Mount("/shop", routes=[Route("/items/{name}", shop_item)]),
     ]
-    return Starlette(routes=routes)
+    # a middleware answering before the router (a CORS preflight)
+    return Starlette(routes=routes, middleware=[Middleware(CORSMiddleware, allow_origins=["https://shop.example"])])
 
 
 def create_fastapi() -> Any:
@@ -118,7 +131,10 @@ def create_fastapi() -> Any:
     from fastapi.responses import PlainTextResponse
     from fastapi.responses import StreamingResponse
 
+    from fastapi.middleware.cors import CORSMiddleware
+
     app = FastAPI()
+    app.add_middleware(CORSMiddleware, allow_origins=["https://shop.example"])  # answers preflights itself
     users = APIRouter(prefix="/users")
 
     def current_user() -> str:
@@ -151,6 +167,10 @@ def create_fastapi() -> Any:
     @app.get("/stream")
     async def stream() -> Any:
         return StreamingResponse(_chunks(), media_type="text/plain")
+
+    @app.get("/endless")
+    async def endless() -> Any:
+        return StreamingResponse(_endless(), media_type="text/plain")
 
     @app.get("/background")
     async def background(tasks: BackgroundTasks) -> Any:

@@ -99,6 +99,15 @@ def test_mounted_router_and_included_router_join_their_routes(client, framework,
     assert_span(request_span(spans, framework), resource=f"GET {route}", meta={"http.route": route})
 
 
+def test_a_middleware_answering_first_still_names_the_route(client, framework, spans):
+    """A CORS preflight is answered by the middleware before any router step: the route is resolved at the end
+    (a mount's inner route with its prefix)."""
+    preflight = {"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"}
+    assert client.options("/api/items/k9", headers=preflight).status_code == 200
+    span = request_span(spans, framework)
+    assert_span(span, resource="OPTIONS /api/items/{sku}", meta={"http.route": "/api/items/{sku}"})
+
+
 def test_not_found_keeps_the_path(client, framework, spans):
     assert client.get("/nowhere").status_code == 404
     span = request_span(spans, framework)
@@ -133,6 +142,14 @@ def test_streamed_body_ends_the_span_after_its_last_chunk(served, framework, spa
     assert "".join(chunks) == "chunk 0\nchunk 1\nchunk 2\n"
     span = request_span(spans, framework)
     assert 0.05 <= span.duration <= elapsed + 0.01  # three chunks 20 ms apart, all inside the span
+
+
+def test_a_client_leaving_an_endless_stream_ends_the_span(served, framework, spans):
+    with httpx.stream("GET", f"{served}/endless") as response:
+        assert next(response.iter_text()).startswith("more")
+    # the server notices the closed connection; the application's stream stops and the span ends
+    span = request_span(spans, framework)
+    assert_span(span, resource="GET /endless", meta={"http.status_code": "200"})
 
 
 def test_background_tasks_are_traces_of_their_own_linked_to_the_request(client, framework, spans):

@@ -35,7 +35,9 @@ REQUESTS = [
     ("GET", "/api/items/k1", {}),
     ("GET", "/shop/items/kettle", {}),
     ("GET", "/users/7", {}),
-    ("GET", "/seen/12345", {}),  # prints the resource the endpoint read
+    ("GET", "/seen/12345", {}),
+    ("OPTIONS", "/items/9", {"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"}),
+    ("OPTIONS", "/api/items/k2", {"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"}),  # prints the resource the endpoint read
     ("GET", "/", {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"}),
     ("GET", "/greet/gateway", steps.through_gateway("/greet/gateway", "/greet/{name}")),
 ]

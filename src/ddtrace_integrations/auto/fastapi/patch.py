@@ -12,6 +12,7 @@ from typing import Callable
 
 from ddtrace_integrations import web
 from ddtrace_integrations.auto.starlette.patch import background
+from ddtrace_integrations.auto.starlette.patch import resolve_route
 from ddtrace_integrations.auto.starlette.patch import routes
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Kwargs
@@ -29,7 +30,7 @@ def patch(fastapi: ModuleType) -> None:
     import starlette.routing
 
     publisher.pin(fastapi)
-    asgi = web.AsgiEvents("fastapi", pin_source=fastapi, middleware=True)
+    asgi = web.AsgiEvents("fastapi", pin_source=fastapi, middleware=True, resolve_route=resolve_route)
 
     def build_middleware_stack(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         return asgi.traced_app(wrapped(*args, **kwargs))

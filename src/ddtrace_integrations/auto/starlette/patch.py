@@ -13,6 +13,7 @@ from typing import Any
 from typing import Callable
 from typing import Dict
 from typing import Optional
+from typing import Tuple
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations import web
@@ -37,7 +38,8 @@ def patch(starlette: ModuleType) -> None:
     from starlette.middleware import Middleware
 
     publisher.pin(starlette)
-    middleware: Any = web.AsgiEvents("starlette", pin_source=starlette, middleware=True).middleware_class()
+    asgi = web.AsgiEvents("starlette", pin_source=starlette, middleware=True, resolve_route=resolve_route)
+    middleware: Any = asgi.middleware_class()
 
     def init(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         """The application's own middleware list is copied, ours first in the copy."""
@@ -74,6 +76,46 @@ def _handle(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any
         except Exception:
             log.debug("the route could not be read", exc_info=True)
     return wrapped(*args, **kwargs)
+
+
+def resolve_route(scope: Dict[str, Any]) -> Optional[Tuple[str, bool]]:
+    """The template of the route (or mount) of the scope's application matching the request, with the mounts'
+    prefixes (``True``: a route), as ddtrace resolves a request no router step saw."""
+    return _template(getattr(scope.get("app"), "routes", None), scope, "")
+
+
+def _template(routes: Any, scope: Dict[str, Any], prefix: str) -> Optional[Tuple[str, bool]]:
+    from starlette.routing import Match
+
+    partial = None
+    for route in routes or ():
+        found = _route_template(route, scope, prefix)
+        if found is None:
+            continue
+        if found[0] == Match.FULL:
+            return found[1]
+        if found[0] == Match.PARTIAL and partial is None:
+            partial = found[1]
+    return partial
+
+
+def _route_template(route: Any, scope: Dict[str, Any], prefix: str) -> Optional[Tuple[Any, Tuple[str, bool]]]:
+    from starlette import routing
+
+    host = isinstance(route, getattr(routing, "Host", ()))
+    if not isinstance(route, (routing.Route, routing.Mount)) and not host:
+        return None
+    match, child_scope = route.matches(scope)
+    if match == routing.Match.NONE:
+        return None
+    if isinstance(route, routing.Route):
+        return match, (prefix + route.path, True)
+    children = getattr(route.app, "routes", None)
+    if children:
+        inner = _template(children, {**scope, **child_scope}, prefix if host else prefix + route.path)
+        if inner is not None:
+            return match, inner
+    return (match, (prefix + route.path, False)) if isinstance(route, routing.Mount) else None
 
 
 def _fastapi_route(scope: Dict[str, Any]) -> Optional[str]:
