@@ -376,6 +376,8 @@ DISTRIBUTIONS = {
     "flask": "Flask",
     "django": "Django",
     "channels.routing": "channels",
+    "starlette": "starlette",
+    "fastapi": "fastapi",
     "confluent_kafka": "confluent-kafka",
     "aiokafka": "aiokafka",
     "kafka": "kafka-python",

@@ -52,11 +52,11 @@ def create_starlette() -> Any:
     from starlette.applications import Starlette
     from starlette.background import BackgroundTasks
     from starlette.exceptions import HTTPException
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
     from starlette.responses import JSONResponse
     from starlette.responses import PlainTextResponse
     from starlette.responses import StreamingResponse
-    from starlette.middleware import Middleware
-    from starlette.middleware.cors import CORSMiddleware
     from starlette.routing import Mount
     from starlette.routing import Route
 
@@ -128,10 +128,9 @@ def create_fastapi() -> Any:
     from fastapi import Depends
     from fastapi import FastAPI
     from fastapi import HTTPException
+    from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import PlainTextResponse
     from fastapi.responses import StreamingResponse
-
-    from fastapi.middleware.cors import CORSMiddleware
 
     app = FastAPI()
     app.add_middleware(CORSMiddleware, allow_origins=["https://shop.example"])  # answers preflights itself

@@ -12,8 +12,11 @@ from typing import Iterator
 
 import httpx
 import pytest
+from helpers import SPAN_COUNTER
 from helpers import assert_span
+from helpers import bin_path
 from helpers import patched_fixture
+from helpers import run_python
 from helpers import wait_for_spans
 from http_server import uvicorn_serving
 
@@ -198,3 +201,42 @@ def test_unpatched_apps_make_no_spans(framework, spans):
     finally:
         ddtrace_integrations.patch(starlette=True, fastapi=True)
     assert spans.spans == []
+
+
+def test_the_applications_middleware_list_is_left_as_given():
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
+
+    given = [Middleware(CORSMiddleware, allow_origins=["*"])]
+    app = Starlette(middleware=given)
+    assert len(given) == 1
+    assert len(app.user_middleware) == 2  # ours first, in the application's copy (as ddtrace's)
+
+
+BOTH_APPS = (
+    SPAN_COUNTER
+    + """
+import sys
+sys.path.insert(0, {here!r})
+import asgi_apps
+from starlette.testclient import TestClient
+for app in (asgi_apps.create_starlette(), asgi_apps.create_fastapi()):
+    TestClient(app).get("/items/3")
+print("spans", spans_named("starlette.request"), spans_named("fastapi.request"))
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "counts"),
+    [
+        ({}, "1 1"),
+        ({"DD_TRACE_STARLETTE_ENABLED": "false"}, "0 1"),
+        ({"DD_TRACE_FASTAPI_ENABLED": "false"}, "1 0"),
+    ],
+)
+def test_run_honours_dd_trace_starlette_and_fastapi_enabled(env, counts):
+    code = BOTH_APPS.format(here=str(Path(__file__).parent))
+    out = run_python(code, {"PYTHONWARNINGS": "ignore", **env}, prefix=(bin_path("ddtrace-integrations"), "run"))
+    assert f"spans {counts}" in out, out

@@ -35,9 +35,10 @@ REQUESTS = [
     ("GET", "/api/items/k1", {}),
     ("GET", "/shop/items/kettle", {}),
     ("GET", "/users/7", {}),
-    ("GET", "/seen/12345", {}),
+    ("GET", "/seen/12345", {}),  # prints the resource the endpoint read
+    # CORS preflights, answered by the middleware before any router step
     ("OPTIONS", "/items/9", {"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"}),
-    ("OPTIONS", "/api/items/k2", {"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"}),  # prints the resource the endpoint read
+    ("OPTIONS", "/api/items/k2", {"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"}),
     ("GET", "/", {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "1"}),
     ("GET", "/greet/gateway", steps.through_gateway("/greet/gateway", "/greet/{name}")),
 ]
