@@ -7,7 +7,9 @@ One call: Starlette's test client's ``get("/users/7")`` on an app made once per 
 with a converter, an endpoint returning text (Starlette) or a dict (FastAPI, which serializes it). Traced:
 ``starlette.request``; ``fastapi.request`` and ``fastapi.serialize_response``. Untraced, bare span (one span with
 the tags of ddtrace's request span), ddtrace (its own integrations), v2 and v2 disabled (see _harness.py).
-The test client runs the application on an event loop in a thread of its own: most of a call is that trip.
+The test client runs the application on an event loop in a thread of its own: most of a call is that trip, and
+the application's CPU time is not this thread's. The ``asgi`` rows call the same apps as a server calls them (one
+prebuilt scope, on the harness's event loop), so their CPU column is the whole request.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ os.environ["DD_REMOTE_CONFIGURATION_ENABLED"] = "false"
 import importlib.metadata
 import warnings
 from typing import Any
+from typing import Callable
+from typing import Dict
 from typing import List
 from typing import Optional
 
@@ -32,22 +36,24 @@ from _harness import main
 warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
 
 
-def starlette_request(mode: str) -> Call:
+SCOPE = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http"}
+SCOPE.update(path="/users/7", raw_path=b"/users/7", root_path="", query_string=b"", headers=[(b"host", b"bench")])
+SCOPE.update(client=("127.0.0.1", 50000), server=("bench", 80))
+
+
+def starlette_app() -> Any:
     from starlette.applications import Starlette
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
-    from starlette.testclient import TestClient
 
     async def user(request: Any) -> Any:
         return PlainTextResponse(f"user {request.path_params['uid']}")
 
-    client = TestClient(Starlette(routes=[Route("/users/{uid:int}", user)]))
-    return lambda: client.get("/users/7")
+    return Starlette(routes=[Route("/users/{uid:int}", user)])
 
 
-def fastapi_request(mode: str) -> Call:
+def fastapi_app() -> Any:
     from fastapi import FastAPI
-    from starlette.testclient import TestClient
 
     app = FastAPI()
 
@@ -55,15 +61,44 @@ def fastapi_request(mode: str) -> Call:
     async def user(uid: int) -> Any:
         return {"user": uid}
 
-    client = TestClient(app)
-    return lambda: client.get("/users/7")
+    return app
+
+
+def test_client(app: Callable[[], Any]) -> Callable[[str], Call]:
+    def make(mode: str) -> Call:
+        from starlette.testclient import TestClient
+
+        client = TestClient(app())
+        return lambda: client.get("/users/7")
+
+    return make
+
+
+def asgi(app: Callable[[], Any]) -> Callable[[str], Call]:
+    async def receive() -> Dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Dict[str, Any]) -> None:
+        pass
+
+    def make(mode: str) -> Call:
+        application = app()
+
+        async def call() -> Any:
+            return await application(dict(SCOPE), receive, send)
+
+        return call
+
+    return make
 
 
 def run(argv: Optional[List[str]] = None) -> None:
     versions = ", ".join(f"{name} {importlib.metadata.version(name)}" for name in ("starlette", "fastapi"))
     cases = [
-        Case("Starlette request (test client)", "starlette", "starlette", starlette_request),
-        Case("FastAPI request (test client)", "fastapi", "fastapi", fastapi_request, spans=2),
+        Case("Starlette request (test client)", "starlette", "starlette", test_client(starlette_app)),
+        Case("FastAPI request (test client)", "fastapi", "fastapi", test_client(fastapi_app), spans=2),
+        Case("Starlette request (ASGI call)", "starletteasgi", "starlette", asgi(starlette_app)),
+        Case("FastAPI request (ASGI call)", "fastapiasgi", "fastapi", asgi(fastapi_app), spans=2),
     ]
     main(__doc__, lambda: cases, ("starlette", "fastapi"), versions=versions, argv=argv)
 
