@@ -151,6 +151,10 @@ def routing(event: Event, route: Callable[[], Route]) -> Wrapper:
     return wrapper
 
 
+# Whether an exchange runs here (its object, or None): a native call, the cheap test of a publisher's wrapper.
+running_exchange = _exchange.get
+
+
 def current_request() -> Optional[dd.ExecutionContext]:
     """The request context of the exchange running here, if any (e.g. for a framework under ASGI)."""
     exchange = _exchange.get()

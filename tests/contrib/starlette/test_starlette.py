@@ -4,6 +4,7 @@ serialize_response, propagation, and the untraced path once unpatched."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from pathlib import Path
@@ -13,12 +14,17 @@ from typing import Iterator
 import httpx
 import pytest
 from helpers import SPAN_COUNTER
+from helpers import asgi_call
 from helpers import assert_span
 from helpers import bin_path
+from helpers import disabled_path_calls
+from helpers import outcome
 from helpers import patched_fixture
 from helpers import run_python
 from helpers import wait_for_spans
 from http_server import uvicorn_serving
+
+from ddtrace_integrations import tracing_plugins
 
 sys.path.insert(0, str(Path(__file__).parent))
 import asgi_apps
@@ -186,6 +192,51 @@ def test_under_uvicorn_the_caller_context_is_continued(served, framework, spans)
     assert (span.trace_id, span.parent_id) == (1234, 5678)
     assert_span(span, resource="GET /echo/{mark}", meta={"http.url": f"{served}/echo/abc", "http.version": "1.1"})
     assert span.get_tag("network.client.ip") is None
+
+
+def test_a_cancelled_request_ends_its_span_with_the_cancellation(framework, spans):
+    """The server cancels the application's task: the span ends, marked by the CancelledError (as ddtrace's)."""
+    app = create(framework)
+    scope = {"type": "http", "method": "GET", "path": "/endless", "raw_path": b"/endless", "query_string": b""}
+    scope.update(headers=[(b"host", b"t")], scheme="http", server=("t", 80))
+
+    async def receive() -> Any:
+        await asyncio.sleep(60)
+
+    async def send(message: Any) -> None:
+        pass
+
+    async def cancelled() -> None:
+        task = asyncio.ensure_future(app(scope, receive, send))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancelled())
+    span = request_span(spans, framework)
+    assert_span(span, resource="GET /endless", error=1, meta={"error.type": "asyncio.exceptions.CancelledError"})
+
+
+@pytest.mark.parametrize("path", ["/items/3", "/api/items/k", "/background", "/nowhere", "/boom"])
+def test_with_the_plugins_shut_down_the_wrappers_only_call_through(framework, spans, path):
+    app = create(framework)
+    plugins = [f"ddtrace_integrations.tracing_plugins.contrib.{name}" for name in ("starlette", "fastapi")]
+    for name in plugins:
+        tracing_plugins.shutdown(name)
+    try:
+        # an app (and a mounted one) builds its middleware stack once, on its first request
+        outcome(lambda: asyncio.run(asgi_call(app, "GET", path, b"", [])))
+        answers = []
+        call = asgi_call(app, "GET", path, b"", [(b"host", b"t")])
+        ran, nested = disabled_path_calls(lambda: answers.append(outcome(lambda: asyncio.run(call))))
+    finally:
+        for name in plugins:
+            tracing_plugins.initialize(name)
+    assert answers[0][0] == ("raised" if path == "/boom" else "returned")
+    assert ran >= 1  # the request wrapper (and the route steps) went through v2's wrappers
+    assert nested == []
+    assert spans.spans == []
 
 
 def test_unpatched_apps_make_no_spans(framework, spans):

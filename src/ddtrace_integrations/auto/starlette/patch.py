@@ -69,7 +69,7 @@ def routes(publisher: Publisher, *classes: type) -> None:
 
 
 def _handle(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-    if web.current_request() is not None:
+    if web.running_exchange() is not None:
         try:
             scope = argument(args, kwargs, 0, "scope")
             web.route_part(instance, instance.path, _fastapi_route(scope))
