@@ -263,6 +263,8 @@ def test_the_applications_middleware_list_is_left_as_given():
     app = Starlette(middleware=given)
     assert len(given) == 1
     assert len(app.user_middleware) == 2  # ours first, in the application's copy (as ddtrace's)
+    positional = Starlette(False, [], given)  # debug, routes, middleware
+    assert len(given) == 1 and len(positional.user_middleware) == 2
 
 
 BOTH_APPS = (
@@ -291,3 +293,20 @@ def test_run_honours_dd_trace_starlette_and_fastapi_enabled(env, counts):
     code = BOTH_APPS.format(here=str(Path(__file__).parent))
     out = run_python(code, {"PYTHONWARNINGS": "ignore", **env}, prefix=(bin_path("ddtrace-integrations"), "run"))
     assert f"spans {counts}" in out, out
+
+
+def test_websockets_pass_through_untraced(spans):
+    """Not reproduced (docs/differences.md): ddtrace's handshake and message spans."""
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+    from starlette.testclient import TestClient
+
+    async def echo(websocket: Any) -> None:
+        await websocket.accept()
+        await websocket.send_text("echo " + await websocket.receive_text())
+        await websocket.close()
+
+    with TestClient(Starlette(routes=[WebSocketRoute("/ws", echo)])).websocket_connect("/ws") as ws:
+        ws.send_text("hi")
+        assert ws.receive_text() == "echo hi"
+    assert spans.spans == []

@@ -43,8 +43,8 @@ def patch(starlette: ModuleType) -> None:
 
     def init(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         """The application's own middleware list is copied, ours first in the copy."""
-        kwargs = dict(kwargs)
-        kwargs["middleware"] = [Middleware(middleware), *(kwargs.get("middleware") or ())]
+        given = argument(args, kwargs, 2, "middleware") or ()
+        args, kwargs = replace_argument(args, kwargs, 2, "middleware", [Middleware(middleware), *given])
         return wrapped(*args, **kwargs)
 
     publisher.wrap(starlette.applications.Starlette, "__init__", init)
