@@ -205,6 +205,7 @@ ASYNCPG = "asyncpg"
 PSYCOPG = "psycopg (psycopg 3, sync and async, and psycopg2)"
 MYSQL = "mysql-connector-python, PyMySQL, mysqlclient"
 DJANGO = "Django"
+REQUESTS = "requests"
 KAFKA = "Kafka (confluent-kafka, aiokafka, kafka-python)"
 SHARED = "Shared behaviour"
 CONNECTION_TAGS = ("meta.out.host", "meta.server.address", "metrics.network.destination.port", "meta.db.name")
@@ -270,6 +271,13 @@ DOCUMENTED: Tuple[Documented, ...] = (
         MYSQL,
         components=("mysqldb",),
         ddtrace=(None,),
+    ),
+    Documented(
+        ("meta.out.host", "meta.peer.service", "meta._dd.peer.service.source"),
+        "ddtrace cuts an IPv6 host at its first colon, leaving it empty",
+        REQUESTS,
+        components=("requests",),
+        ddtrace=("", None),
     ),
     Documented(
         ("meta.django.db.alias", "meta.django.db.vendor"),
