@@ -9,10 +9,12 @@ class RequestsPlugin(HTTPClientPlugin):
     operation = "send"
     http_operation = "requests.request"
     pin_service = False  # ddtrace's requests integration names its service from its settings alone
-    config_defaults = {"_default_service": dd.schematize_service_name("requests"), **dd.http_client_settings("requests")}
+    config_defaults = {
+        "_default_service": dd.schematize_service_name("requests"),
+        **dd.http_client_settings("requests"),
+    }
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         # The OpenTelemetry exporters post through requests: ddtrace leaves their exports untraced.
         if not dd.otlp_export(dd.context_items(ctx)["http_context"]):
             super().on_start(ctx)
-
