@@ -187,9 +187,12 @@ class Documented(NamedTuple):
     components: Tuple[str, ...] = ()  # the span's ``component`` tag
     ddtrace: Tuple[Any, ...] = ()
     v2: Tuple[Any, ...] = ()
+    ddtrace_like: str = ""  # an fnmatch pattern ddtrace's value matches (a text one)
 
     def matches(self, difference: Difference, row: Optional[Row]) -> bool:
         if difference.field not in self.fields:
+            return False
+        if self.ddtrace_like and not fnmatch.fnmatchcase(str(difference.ddtrace), self.ddtrace_like):
             return False
         if self.ddtrace and difference.ddtrace not in self.ddtrace:
             return False
@@ -278,6 +281,13 @@ DOCUMENTED: Tuple[Documented, ...] = (
         REQUESTS,
         components=("requests",),
         ddtrace=("", None),
+    ),
+    Documented(
+        ("meta.http.url",),
+        "a URL's fragment is never tagged (it is not sent, and may hold a token)",
+        REQUESTS,
+        components=("requests",),
+        ddtrace_like="*#*",
     ),
     Documented(
         ("meta.django.db.alias", "meta.django.db.vendor"),

@@ -24,8 +24,9 @@ VARIANTS = {
 }
 
 # Reviewed differences, each documented in docs/differences.md. Key: (variant or "*", step or "*", field).
-# An IPv6 host: ddtrace tags out.host "" (and so no peer.service), v2 the address.
-ALLOWED = {("*", "refused_ipv6", "meta.out.host")} | {
+# An IPv6 host: ddtrace tags out.host "" (and so no peer.service), v2 the address. A fragment: ddtrace tags it in
+# http.url (unless the URL has userinfo), v2 never.
+ALLOWED = {("*", "refused_ipv6", "meta.out.host"), ("*", "fragment", "meta.http.url")} | {
     (variant, "refused_ipv6", field)
     for variant in ("v1", "peer_service")
     for field in ("meta.peer.service", "meta._dd.peer.service.source")

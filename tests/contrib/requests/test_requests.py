@@ -98,6 +98,13 @@ def test_userinfo_never_reaches_the_tags(patched, spans, base):
         assert "hunter2" not in str(span.get_tags()) and "ss@" not in str(span.get_tags())
 
 
+def test_a_fragment_is_never_tagged(patched, spans, base):
+    requests.get(base + "/status/200?page=2#access_token=s3cr3t")
+    requests.get(base + "/status/200#frag?x=1")
+    urls = [s.get_tag("http.url") for s in spans.named("requests.request")]
+    assert urls == [base + "/status/200?page=2", base + "/status/200"]
+
+
 def test_error_statuses_follow_the_server_error_setting(patched, spans, base, monkeypatch):
     """ddtrace 4.16 marks client spans by DD_TRACE_HTTP_SERVER_ERROR_STATUSES (it reads no client setting)."""
     requests.get(base + "/status/502")

@@ -35,8 +35,9 @@ _Parts = Tuple[str, Optional[str], Optional[int], str, str]
 
 
 def _parse(url: str) -> _Parts:
-    """(url without userinfo, host, explicit port, path, query), read as ddtrace reads them: the path without
-    ``;params`` (the resource), the query up to the fragment."""
+    """(url without userinfo or fragment, host, explicit port, path, query), read as ddtrace reads them: the path
+    without ``;params`` (the resource). A fragment is never sent, and may hold a token (OAuth's implicit flow)."""
+    url = url.split("#", 1)[0]
     if "@" in url:
         parts = urlsplit(url)
         if "@" in parts.netloc:  # the last "@" ends the userinfo (a raw "@" in a password included)
@@ -47,9 +48,7 @@ def _parse(url: str) -> _Parts:
     except ValueError:  # out of range: requests refuses it before sending, unless the URL was set by hand
         port = None
     start = url.find("?") + 1
-    end = url.rfind("#")
-    query = url[start : end if end >= start else len(url)] if start else ""
-    return url, parsed.hostname, port, parsed.path, query
+    return url, parsed.hostname, port, parsed.path, url[start:] if start else ""
 
 
 # A client calls the same few URLs: each is parsed once (long ones, such as 64 KiB query strings, every time).

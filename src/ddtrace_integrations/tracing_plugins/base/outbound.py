@@ -35,8 +35,6 @@ def host_tags(host: Optional[str], port: Optional[int]) -> Dict[str, Any]:
 class OutboundPlugin(TracingPlugin):
     # Tags that name the peer better than the host, most specific first (e.g. db.name).
     peer_service_precursors: ClassVar[Tuple[str, ...]] = ()
-    # Whether a pin's service names the span: some ddtrace integrations (requests, redis) read their settings alone.
-    pin_service: ClassVar[bool] = True
 
     def service(self, pin: Any) -> Optional[str]:
         """ddtrace's precedence for external services (pin, DD_<LIB>_SERVICE, default), read as plain dict
