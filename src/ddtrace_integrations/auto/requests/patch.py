@@ -18,15 +18,16 @@ from urllib.parse import urlparse
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
-from ddtrace_integrations.publisher import Args
-from ddtrace_integrations.publisher import Event
-from ddtrace_integrations.publisher import Kwargs
-from ddtrace_integrations.publisher import Publisher
-from ddtrace_integrations.publisher import argument
-from ddtrace_integrations.publisher import replace_argument
-from ddtrace_integrations.publisher import traced
-from ddtrace_integrations.tracing_plugins.base.events import HTTPClientContext
-from ddtrace_integrations.tracing_plugins.base.events import HTTPClientResponseContext
+from ddtrace_integrations.api import Args
+from ddtrace_integrations.api import Event
+from ddtrace_integrations.api import ExecutionContext
+from ddtrace_integrations.api import HTTPClientContext
+from ddtrace_integrations.api import HTTPClientResponseContext
+from ddtrace_integrations.api import Kwargs
+from ddtrace_integrations.api import Publisher
+from ddtrace_integrations.api import argument
+from ddtrace_integrations.api import replace_argument
+from ddtrace_integrations.api import traced
 
 supported_versions = {"requests": ">=2.25.1"}
 publisher = Publisher("requests")
@@ -74,7 +75,7 @@ def _build(session: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
     return {"http_context": http, "injected": injected}
 
 
-def _with_propagation(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
+def _with_propagation(ctx: ExecutionContext, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
     injected = ctx.get_item("injected")
     if not injected:
         return args, kwargs
@@ -86,7 +87,7 @@ def _with_propagation(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwarg
     return replace_argument(args, kwargs, 0, "request", sent)
 
 
-def _response(ctx: Any, response: Any) -> None:
+def _response(ctx: ExecutionContext, response: Any) -> None:
     if response is not None:
         http_response = HTTPClientResponseContext(response.status_code, response.headers, response.reason)
         ctx.set_item("http_response", http_response)
