@@ -19,6 +19,7 @@ VARIANTS = {
     "no_propagation": {"DD_REQUESTS_DISTRIBUTED_TRACING": "false"},
     "no_query_string": {"DD_TRACE_HTTP_CLIENT_TAG_QUERY_STRING": "false"},
     "header_tags": {"DD_TRACE_HEADER_TAGS": "user-agent:ua,x-served-by,x-sign"},
+    "urllib3": {"DD_TRACE_URLLIB3_ENABLED": "true"},  # ddtrace's own urllib3 spans, under the requests spans
     # ddtrace 4.16 marks client spans by the server setting; it reads no DD_TRACE_HTTP_CLIENT_ERROR_STATUSES
     "error_statuses": {"DD_TRACE_HTTP_SERVER_ERROR_STATUSES": "400-499", "DD_TRACE_HTTP_CLIENT_ERROR_STATUSES": "500"},
 }

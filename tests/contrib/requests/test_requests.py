@@ -3,12 +3,16 @@ on a copy of the caller's prepared request, exceptions passed through unchanged.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 from ddtrace.trace import tracer
 from helpers import assert_span
+from helpers import bin_path
 from helpers import patched_fixture
 from helpers import plugins_off
+from helpers import run_python
 from requests.adapters import BaseAdapter
 
 import ddtrace_integrations
@@ -240,3 +244,32 @@ def test_unpatch_restores_session_send(spans, base):
     assert vars(requests.Session)["send"] is original
     requests.get(base + "/status/200")
     assert spans.named("requests.request") == []
+
+
+URLLIB3_UNDER_RUN = """
+import json, sys
+sys.path.insert(0, "tests/contrib")
+import requests
+from ddtrace.trace import TraceFilter, tracer
+from http_server import serve
+ids = {}
+class Keep(TraceFilter):
+    def process_trace(self, trace):
+        ids.update((s.name, (s.span_id, s.parent_id)) for s in trace)
+        return None
+tracer.configure(trace_processors=[Keep()])
+server, base = serve()
+seen = requests.get(base + "/headers").json()
+tracer.flush()
+print(json.dumps({"ids": ids, "parent": seen["x-datadog-parent-id"]}))
+"""
+
+
+def test_with_ddtraces_urllib3_integration_the_server_sees_the_requests_span():
+    """Under ``run`` with ddtrace's own urllib3 integration on (DD_TRACE_URLLIB3_ENABLED), its span is under ours,
+    and the context the server receives is the requests span's, as under ddtrace: ddtrace's requests module, which
+    ddtrace-run imports (its ``patch`` left a no-op), keeps urllib3 from injecting inside a requests adapter."""
+    prefix = (bin_path("ddtrace-integrations"), "run")
+    out = json.loads(run_python(URLLIB3_UNDER_RUN, {"DD_TRACE_URLLIB3_ENABLED": "true"}, prefix).splitlines()[-1])
+    (outer, _), (_, inner_parent) = out["ids"]["requests.request"], out["ids"]["urllib3.request"]
+    assert inner_parent == outer and out["parent"] == str(outer)
