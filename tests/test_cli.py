@@ -373,6 +373,7 @@ DISTRIBUTIONS = {
     "MySQLdb": "mysqlclient",
     "httpx": "httpx",
     "aiohttp": "aiohttp",
+    "requests": "requests",
     "flask": "Flask",
     "django": "Django",
     "channels.routing": "channels",

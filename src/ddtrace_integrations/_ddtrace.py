@@ -184,6 +184,16 @@ def http_client_settings(name: str) -> Dict[str, Any]:
     }
 
 
+def otlp_export(request: Any) -> bool:
+    """Whether ``request`` (its ``url`` and ``headers``) posts OpenTelemetry OTLP exports, which ddtrace's requests
+    integration leaves untraced (its own exporters would otherwise trace themselves)."""
+    if not config._otel_enabled:
+        return False
+    from ddtrace.contrib.internal.requests.connection import is_otlp_export
+
+    return bool(is_otlp_export(request))
+
+
 def env_flag(var: str, default: bool = False) -> bool:
     """A boolean ``DD_*`` setting read through ddtrace's settings sources."""
     from ddtrace.internal.settings import env

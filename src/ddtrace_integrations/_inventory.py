@@ -39,6 +39,7 @@ EXTRAS: Dict[str, Optional[str]] = {
     "MySQLdb": "mysqldb",
     "httpx": "httpx",
     "aiohttp": "aiohttp",
+    "requests": "requests",
     "flask": "flask",
     "django": "django",
     "starlette": "starlette",

@@ -187,9 +187,12 @@ class Documented(NamedTuple):
     components: Tuple[str, ...] = ()  # the span's ``component`` tag
     ddtrace: Tuple[Any, ...] = ()
     v2: Tuple[Any, ...] = ()
+    ddtrace_like: str = ""  # an fnmatch pattern ddtrace's value matches (a text one)
 
     def matches(self, difference: Difference, row: Optional[Row]) -> bool:
         if difference.field not in self.fields:
+            return False
+        if self.ddtrace_like and not fnmatch.fnmatchcase(str(difference.ddtrace), self.ddtrace_like):
             return False
         if self.ddtrace and difference.ddtrace not in self.ddtrace:
             return False
@@ -205,6 +208,7 @@ ASYNCPG = "asyncpg"
 PSYCOPG = "psycopg (psycopg 3, sync and async, and psycopg2)"
 MYSQL = "mysql-connector-python, PyMySQL, mysqlclient"
 DJANGO = "Django"
+REQUESTS = "requests"
 KAFKA = "Kafka (confluent-kafka, aiokafka, kafka-python)"
 SHARED = "Shared behaviour"
 CONNECTION_TAGS = ("meta.out.host", "meta.server.address", "metrics.network.destination.port", "meta.db.name")
@@ -270,6 +274,20 @@ DOCUMENTED: Tuple[Documented, ...] = (
         MYSQL,
         components=("mysqldb",),
         ddtrace=(None,),
+    ),
+    Documented(
+        ("meta.out.host", "meta.peer.service", "meta._dd.peer.service.source"),
+        "ddtrace cuts an IPv6 host at its first colon, leaving it empty",
+        REQUESTS,
+        components=("requests",),
+        ddtrace=("", None),
+    ),
+    Documented(
+        ("meta.http.url",),
+        "a URL's fragment is never tagged (it is not sent, and may hold a token)",
+        REQUESTS,
+        components=("requests",),
+        ddtrace_like="*#*",
     ),
     Documented(
         ("meta.django.db.alias", "meta.django.db.vendor"),

@@ -1,6 +1,6 @@
-"""Abandonment: a streamed HTTP response dropped half-read (httpx sync and async, aiohttp), a Flask streaming response
-closed by the client half-read, DB cursors never closed or a server-side cursor iterated half and dropped, Kafka
-consumers (confluent-kafka, kafka-python, aiokafka) closed mid-batch; against the real services.
+"""Abandonment: a streamed HTTP response dropped half-read (httpx sync and async, aiohttp, requests), a Flask
+streaming response closed by the client half-read, DB cursors never closed or a server-side cursor iterated half
+and dropped, Kafka consumers (confluent-kafka, kafka-python, aiokafka) closed mid-batch; against the real services.
 
 Every span the calls made ended (no trace is left pending in the tracer), with no error (ddtrace's integrations end
 these spans when the call returns, or for a WSGI response when the server closes it), no span is left current, and
@@ -60,9 +60,9 @@ def assert_collected(spans: SpanRecorder, *dropped: weakref.ref) -> None:
 
 @pytest.fixture
 def http_patched() -> Iterator[None]:
-    ddtrace_integrations.patch(httpx=True, aiohttp=True)
+    ddtrace_integrations.patch(httpx=True, aiohttp=True, requests=True)
     yield
-    ddtrace_integrations.unpatch(httpx=True, aiohttp=True)
+    ddtrace_integrations.unpatch(httpx=True, aiohttp=True, requests=True)
 
 
 def test_httpx_stream_dropped_half_read(http_patched: None, spans: SpanRecorder, base: str) -> None:
@@ -75,6 +75,18 @@ def test_httpx_stream_dropped_half_read(http_patched: None, spans: SpanRecorder,
         response.close()
         del response
     assert_all_ended(spans, "http.request")
+    assert_collected(spans, dropped)
+
+
+def test_requests_stream_dropped_half_read(http_patched: None, spans: SpanRecorder, base: str) -> None:
+    import requests
+
+    with requests.Session() as session:
+        response = session.get(base + "/endless", stream=True)
+        assert next(response.iter_content(100))  # part of an endless body
+        dropped = weakref.ref(response)
+        del response  # neither read to the end nor closed: its connection goes with it
+    assert_all_ended(spans, "requests.request")
     assert_collected(spans, dropped)
 
 

@@ -38,6 +38,7 @@ INTEGRATIONS: Dict[str, Tuple[str, bool, bool, Tuple[str, ...]]] = {
     "mysqldb": ("mysql/workload.py", False, False, DB),
     "httpx": ("httpx/workload.py", True, False, DB),
     "aiohttp": ("aiohttp/workload.py", True, False, DB),
+    "requests": ("requests/workload.py", True, False, DB),
     "flask": ("flask/workload.py", True, True, ("on_start", "on_finish", "build")),
     "django": ("django/workload.py", True, True, ("on_start", "on_finish", "build", "done")),
     "django-asgi": ("django/workload.py", True, True, ("on_start", "on_finish", "build")),  # under uvicorn

@@ -189,6 +189,41 @@ def httpx_calls() -> Iterator[Run]:
         client.close()
 
 
+def _requests_session() -> Any:
+    """A requests session answered by an in-memory transport adapter (the application's own kind of adapter): each
+    call runs ``Session.send`` as over a network; no proxy settings read from the environment."""
+    import requests
+    from requests.adapters import BaseAdapter
+
+    class Answer(BaseAdapter):
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            response = requests.Response()
+            response.status_code, response.url, response.request, response._content = 200, request.url, request, b"ok"
+            return response
+
+        def close(self) -> None:
+            pass
+
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://memory.test/", Answer())
+    return session
+
+
+@contextlib.contextmanager
+def requests_calls() -> Iterator[Run]:
+    session = _requests_session()
+
+    def calls(n: int) -> None:
+        for _ in range(n):
+            session.get("http://memory.test/x")
+
+    try:
+        yield calls
+    finally:
+        session.close()
+
+
 class _Ok(asyncio.Protocol):
     """The lightest HTTP/1.1 server: answers every request head it receives (GETs without a body) with the
     same keep-alive "200 ok", in the client's own loop, so that a call's cost is mostly the client's."""
@@ -421,6 +456,7 @@ WORKLOADS: Dict[str, Workload] = {
     "mysqldb": ("mysqldb", "mysql.query", dbapi_workload("mysqldb"), 200_000, 10_000),
     "httpx": ("httpx", "http.request", httpx_calls, 200_000, 5_000),
     "aiohttp": ("aiohttp", "aiohttp.request", aiohttp_calls, 200_000, 5_000),
+    "requests": ("requests", "requests.request", requests_calls, 200_000, 5_000),
     "flask": ("flask", "flask.request", flask_calls, 200_000, 3_000),
     "django": ("django", "django.request", django_calls, 200_000, 2_000),
     "starlette": ("starlette", "starlette.request", starlette_calls, 100_000, 3_000),
@@ -481,6 +517,11 @@ def httpx_client() -> None:
         client.get("http://memory.test/x")
 
 
+def requests_session() -> None:
+    with _requests_session() as session:
+        session.get("http://memory.test/x")
+
+
 async def aiohttp_session(url: str) -> None:
     import aiohttp
 
@@ -497,7 +538,8 @@ CONNECTIONS: Dict[str, Tuple[str, str, Callable[..., Any], int]] = {
     "pymysql": ("pymysql", "pymysql.query", dbapi_connection(dbapi_connect("pymysql")), 2_000),
     "mysqldb": ("mysqldb", "mysql.query", dbapi_connection(dbapi_connect("mysqldb")), 2_000),
     "httpx": ("httpx", "http.request", httpx_client, 10_000),
-    "aiohttp": ("aiohttp", "aiohttp.request", aiohttp_session, 2_000),  # ~2 ms each: a session, a connection
+    "aiohttp": ("aiohttp", "aiohttp.request", aiohttp_session, 2_000),
+    "requests": ("requests", "requests.request", requests_session, 10_000),  # ~2 ms each: a session, a connection
 }
 
 

@@ -16,6 +16,7 @@ from typing import Iterator
 
 import httpx
 import pytest
+import requests
 from ddtrace.trace import Span
 from helpers import PG_DSN
 from helpers import asgi_call
@@ -55,9 +56,9 @@ def assert_secret_free(spans: Iterable[Span], count: int) -> None:
 
 @pytest.fixture
 def clients() -> Iterator[None]:
-    ddtrace_integrations.patch(httpx=True, aiohttp=True)
+    ddtrace_integrations.patch(httpx=True, aiohttp=True, requests=True)
     yield
-    ddtrace_integrations.unpatch(httpx=True, aiohttp=True)
+    ddtrace_integrations.unpatch(httpx=True, aiohttp=True, requests=True)
 
 
 def _with_userinfo(base: str) -> str:
@@ -81,6 +82,19 @@ def test_http_clients_keep_secrets_out_of_spans(clients, spans, base):
 
     asyncio.run(with_aiohttp())
     assert_secret_free(spans.spans, 5)  # httpx's request, aiohttp's two requests and their connects
+    assert_no_secret(spans.spans, "S3cretFragment")
+
+
+def test_requests_keeps_secrets_out_of_spans(clients, spans, base):
+    url = _with_userinfo(base) + "/headers" + QUERY + "#S3cretFragment"
+    with requests.Session() as session:
+        session.cookies.set("jar", SECRETS["cookie"])
+        assert session.get(url, headers=HEADERS).status_code == 200
+        params = {"token": SECRETS["query"], "password": SECRETS["query_password"], "api_key": SECRETS["query_api_key"]}
+        assert session.get(base + "/redirect", params=params, headers=HEADERS).status_code == 200  # and its hop
+        raw_at = base.replace("://", f"://user:a@{SECRETS['userinfo']}@", 1)  # a raw "@" inside the password
+        assert session.get(raw_at + "/status/200").status_code == 200
+    assert_secret_free(spans.spans, 4)
     assert_no_secret(spans.spans, "S3cretFragment")
 
 

@@ -73,6 +73,7 @@ class HTTPClientContext:
     # Called with the propagation headers; the publisher merges them into a copy of the request headers.
     inject_headers: Optional[Callable[[Dict[str, str]], None]] = None
     tags: Dict[str, Any] = field(default_factory=dict)
+    resource: Optional[str] = None  # None: the tracer names it after the span (ddtrace's httpx); "GET /path" (requests)
 
 
 @dataclass(**_slots)

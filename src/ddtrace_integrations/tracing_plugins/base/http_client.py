@@ -30,7 +30,7 @@ class HTTPClientPlugin(ClientPlugin):
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         http: HTTPClientContext = dd.context_items(ctx)["http_context"]
-        span = self.start_span(ctx, self.span_name, service=self.domain_service(http))
+        span = self.start_span(ctx, self.span_name, resource=http.resource, service=self.domain_service(http))
         if (
             span is not None
             and http.inject_headers is not None

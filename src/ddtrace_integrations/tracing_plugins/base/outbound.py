@@ -39,7 +39,7 @@ class OutboundPlugin(TracingPlugin):
     def service(self, pin: Any) -> Optional[str]:
         """ddtrace's precedence for external services (pin, DD_<LIB>_SERVICE, default), read as plain dict
         lookups: IntegrationConfig attribute access costs microseconds per span."""
-        service = dd.pin_config(pin).get("service_name") if pin is not None else None
+        service = dd.pin_config(pin).get("service_name") if pin is not None and self.pin_service else None
         if service:
             return service
         config = _configs.get(self.package)

@@ -35,6 +35,9 @@ class TracingPlugin:
     type: ClassVar[Optional[str]] = None
     measured: ClassVar[bool] = False
     component: ClassVar[Optional[str]] = None  # the ``component`` tag; None: the integration's name
+    # Whether a pin's service names the span, read by ``OutboundPlugin.service`` (which consumers borrow): some
+    # ddtrace integrations (requests, redis) name theirs from their settings alone.
+    pin_service: ClassVar[bool] = True
     # The tracer tags ``version`` from the service a span starts with: some ddtrace integrations name
     # their service at start, others rename the span afterwards. ddtrace's DB-API layer also leaves
     # ``_dd.svc_src`` to the tracer (``tracer_service_source``).

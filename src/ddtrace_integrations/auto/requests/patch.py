@@ -1,0 +1,103 @@
+"""requests publisher: one event per ``Session.send``, whatever transport adapter the session mounted.
+
+A redirect is sent by ``Session.send`` again (from ``resolve_redirects``): one event per hop, nested in the
+first, as ddtrace traces them. Propagation headers are sent on a copy of the prepared request: the caller's
+``PreparedRequest`` and its headers are never modified.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from types import ModuleType
+from typing import Any
+from typing import Dict
+from typing import Optional
+from typing import Tuple
+from urllib.parse import urlparse
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
+from ddtrace_integrations.api import Args
+from ddtrace_integrations.api import Event
+from ddtrace_integrations.api import ExecutionContext
+from ddtrace_integrations.api import HTTPClientContext
+from ddtrace_integrations.api import HTTPClientResponseContext
+from ddtrace_integrations.api import Kwargs
+from ddtrace_integrations.api import Publisher
+from ddtrace_integrations.api import argument
+from ddtrace_integrations.api import replace_argument
+from ddtrace_integrations.api import traced
+
+supported_versions = {"requests": ">=2.25.1"}
+publisher = Publisher("requests")
+
+_Parts = Tuple[str, Optional[str], Optional[int], str, str]
+
+
+def _parse(url: str) -> _Parts:
+    """(url without userinfo or fragment, host, explicit port, path, query), read as ddtrace reads them: the path
+    without ``;params`` (the resource). A fragment is never sent, and may hold a token (OAuth's implicit flow)."""
+    url = url.split("#", 1)[0]
+    if "@" in url:
+        parts = urlsplit(url)
+        if "@" in parts.netloc:  # the last "@" ends the userinfo (a raw "@" in a password included)
+            url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    parsed = urlparse(url)
+    try:
+        port = parsed.port
+    except ValueError:  # out of range: requests refuses it before sending, unless the URL was set by hand
+        port = None
+    start = url.find("?") + 1
+    return url, parsed.hostname, port, parsed.path, url[start:] if start else ""
+
+
+# A client calls the same few URLs: each is parsed once (long ones, such as 64 KiB query strings, every time).
+_parse_cached = functools.lru_cache(maxsize=256)(_parse)
+
+
+def _build(session: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    request = argument(args, kwargs, 0, "request")
+    url = request.url
+    url, host, port, path, query = _parse_cached(url) if len(url) <= 2048 else _parse(url)
+    method = request.method.upper() if request.method is not None else ""
+    injected: Dict[str, str] = {}
+    http = HTTPClientContext(
+        request.method,
+        url,
+        target_host=host,
+        target_port=port,
+        headers=request.headers,
+        query=query,
+        inject_headers=injected.update,
+        resource=f"{method} {path}",
+    )
+    return {"http_context": http, "injected": injected}
+
+
+def _with_propagation(ctx: ExecutionContext, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
+    injected = ctx.get_item("injected")
+    if not injected:
+        return args, kwargs
+    request = argument(args, kwargs, 0, "request")
+    sent = copy.copy(request)  # its class and every attribute; the cookie jar and hooks shared, as when untraced
+    sent.headers = request.headers.copy()
+    sent.headers.update(injected)  # case-insensitive: a stale trace header of the caller's is replaced
+    ctx.get_item("http_context").headers = sent.headers
+    return replace_argument(args, kwargs, 0, "request", sent)
+
+
+def _response(ctx: ExecutionContext, response: Any) -> None:
+    if response is not None:
+        http_response = HTTPClientResponseContext(response.status_code, response.headers, response.reason)
+        ctx.set_item("http_response", http_response)
+
+
+def patch(requests: ModuleType) -> None:
+    publisher.pin(requests)
+    send = Event("requests.send", _build, pin_source=requests, rewrite=_with_propagation, done=_response)
+    publisher.wrap(requests.Session, "send", traced(send))
+
+
+def unpatch(requests: ModuleType) -> None:
+    publisher.unwrap_all()
