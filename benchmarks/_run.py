@@ -112,7 +112,8 @@ def table(rows: List[Dict[str, Any]], key: str) -> None:
     (``cpu_us``), or instructions, in thousands (``instructions``: no allocation columns)."""
     cpu = key == "cpu_us"
     untraced, alloc_header = ("untraced µs", " alloc B ddtrace | alloc B v2 |") if cpu else ("untraced k instr.", "")
-    print(f"| call | spans | {untraced} | bare span | ddtrace | v2 | v2 disabled | v2 / ddtrace | v2 / bare span |" + alloc_header)
+    columns = "bare span | ddtrace | v2 | v2 disabled | v2 / ddtrace | v2 / bare span |"
+    print(f"| call | spans | {untraced} | {columns}{alloc_header}")
     print("|---" * (11 if cpu else 9) + "|")
     for row in rows:
         values = row[key] if cpu else {k: v / 1000 for k, v in row[key].items()}
