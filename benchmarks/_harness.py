@@ -717,7 +717,7 @@ def count_instructions(
     """Per configuration: instructions per call, (I(3n) - I(n)) / 2n, which cancels what a loop costs once
     (entering it, a first call's lazy work); the n used; spans per measured call. A 2-call probe (which also
     warms the loop up) sizes n to about ``budget`` instructions. Each measurement starts from ``configure``."""
-    budget, low, high = (1e6, 2, 100) if quick else (2e7, 20, 2000)
+    budget, low, high = (1e6, 2, 100) if quick else (1e7, 10, 1000)
     per_call: Dict[str, float] = {}
     sizes: Dict[str, int] = {}
     spans: Dict[str, float] = {}
