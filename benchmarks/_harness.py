@@ -694,7 +694,7 @@ def instructions_of(loop: Callable[[int], None], n: int) -> int:
     """Instructions this thread ran in ``loop(n)``: callgrind collects in ``operator.call`` and dumps on return
     (dumps are numbered ``callgrind.out.1``, ``.2``, ...; the newest is this call's)."""
     gc.collect()
-    operator.call(loop, n)  # type: ignore[attr-defined]  # Python >= 3.11, checked before the re-run
+    operator.call(loop, n)  # Python >= 3.11, checked before the re-run
     dumps = sorted(Path(os.environ[CALLGRIND_OUT]).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
     if not dumps:
         raise SystemExit("callgrind wrote no dump: is this process running under rerun_under_callgrind?")

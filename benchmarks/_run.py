@@ -128,6 +128,9 @@ def table(rows: List[Dict[str, Any]], key: str) -> None:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse(argv)
     names = args.only or list(BENCHMARKS)
+    if args.instructions and sys.version_info < (3, 11):
+        print(f"--instructions needs Python 3.11+ (operator.call); this is {sys.version.split()[0]}: nothing measured")
+        return
     if args.instructions:  # the plugin-layer benchmark has configurations of its own, not the harness's cases
         for name in [name for name in names if not BENCHMARKS[name][1]]:
             print(f"== {BENCHMARKS[name][0]}: skipped (no --instructions mode)")
