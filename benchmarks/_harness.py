@@ -660,12 +660,16 @@ def measure(
 # --- instructions: callgrind counts the instructions of the measured loops (the same on a busy machine) ---
 
 CALLGRIND_OUT = "DDI_CALLGRIND_OUT"  # set for the process run under callgrind: the directory of its dumps
+INSTRUCTIONS = ("--instructions", "instead of timing: count instructions per call with callgrind (Python 3.11+)")
 
 
-def rerun_under_callgrind(argv: List[str]) -> None:
-    """Run this benchmark again under callgrind, collecting only inside ``operator.call`` (the loops are entered
-    through it) and dumping the count each time it returns; exits with that process's code. String hashing is
-    seeded (0 unless set), so that set and dict layouts, and with them the counts, repeat between runs."""
+def under_callgrind(argv: Optional[List[str]]) -> None:
+    """Unless this process already runs under callgrind: run this benchmark (its arguments ``argv``, None: the
+    command line's) again under callgrind, collecting only inside ``operator.call`` (the loops are entered
+    through it) and dumping the count each time it returns, then exit with that process's code. String hashing
+    is seeded (0 unless set), so that set and dict layouts, and with them the counts, repeat between runs."""
+    if CALLGRIND_OUT in os.environ:
+        return
     if not hasattr(operator, "call"):
         print(f"--instructions needs Python 3.11+ (operator.call); this is {sys.version.split()[0]}: nothing measured")
         raise SystemExit(0)
@@ -683,7 +687,7 @@ def rerun_under_callgrind(argv: List[str]) -> None:
             f"--callgrind-out-file={out}/callgrind.out",
             sys.executable,
             sys.argv[0],
-            *argv,
+            *(sys.argv[1:] if argv is None else argv),
         ]
         env = {**os.environ, CALLGRIND_OUT: out, "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")}
         code = subprocess.call(command, env=env)
@@ -697,7 +701,7 @@ def instructions_of(loop: Callable[[int], None], n: int) -> int:
     operator.call(loop, n)  # Python >= 3.11, checked before the re-run
     dumps = sorted(Path(os.environ[CALLGRIND_OUT]).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
     if not dumps:
-        raise SystemExit("callgrind wrote no dump: is this process running under rerun_under_callgrind?")
+        raise SystemExit("callgrind wrote no dump: is this process running under under_callgrind?")
     text = dumps[-1].read_text()
     for dump in dumps:
         dump.unlink()
@@ -717,7 +721,7 @@ def count_instructions(
     """Per configuration: instructions per call, (I(3n) - I(n)) / 2n, which cancels what a loop costs once
     (entering it, a first call's lazy work); the n used; spans per measured call. A 2-call probe (which also
     warms the loop up) sizes n to about ``budget`` instructions. Each measurement starts from ``configure``."""
-    budget, low, high = (1e6, 2, 100) if quick else (1e7, 10, 1000)
+    budget, low, high = (1e6, 2, 100) if quick else (2e7, 20, 2000)
     per_call: Dict[str, float] = {}
     sizes: Dict[str, int] = {}
     spans: Dict[str, float] = {}
@@ -900,12 +904,11 @@ def main(
     interleaved rounds, measure allocations, print the report (and write ``--json``); with ``--instructions``,
     count instructions per call under callgrind instead of timing. Exits 1 when a check failed; timings and
     counts are never judged."""
-    instructions = ("--instructions", "instead of timing: count instructions per call with callgrind (Python 3.11+)")
-    args, rounds, round_s, warmup_s = arguments(doc, default_rounds, argv, instructions)
+    args, rounds, round_s, warmup_s = arguments(doc, default_rounds, argv, INSTRUCTIONS)
     if args.instructions and args.profile:
         raise SystemExit("--instructions and --profile exclude each other")
-    if args.instructions and CALLGRIND_OUT not in os.environ:
-        rerun_under_callgrind(sys.argv[1:] if argv is None else argv)
+    if args.instructions:
+        under_callgrind(argv)
     writer = install_null_writer()
     bench = Bench(cases(), packages, extra(), writer)
     try:

@@ -131,10 +131,6 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.instructions and sys.version_info < (3, 11):
         print(f"--instructions needs Python 3.11+ (operator.call); this is {sys.version.split()[0]}: nothing measured")
         return
-    if args.instructions:  # the plugin-layer benchmark has configurations of its own, not the harness's cases
-        for name in [name for name in names if not BENCHMARKS[name][1]]:
-            print(f"== {BENCHMARKS[name][0]}: skipped (no --instructions mode)")
-        names = [name for name in names if BENCHMARKS[name][1]]
     rows: List[Dict[str, Any]] = []
     failures = []
     for name in names:
