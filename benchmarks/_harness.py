@@ -701,7 +701,7 @@ def instructions_of(loop: Callable[[int], None], n: int) -> int:
     operator.call(loop, n)  # Python >= 3.11, checked before the re-run
     dumps = sorted(Path(os.environ[CALLGRIND_OUT]).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
     if not dumps:
-        raise SystemExit("callgrind wrote no dump: is this process running under under_callgrind?")
+        raise SystemExit("callgrind wrote no dump: was this process started by under_callgrind?")
     text = dumps[-1].read_text()
     for dump in dumps:
         dump.unlink()
@@ -721,8 +721,8 @@ def count_instructions(
     """Per configuration: instructions per call, (I(3n) - I(n)) / 2n, which cancels what a loop costs once
     (entering it, a first call's lazy work); the n used; spans per measured call. A 2-call probe (which also
     warms the loop up) sizes n to about ``budget`` instructions. Each measurement starts from ``configure``.
-    I(n) and I(3n) are the least of ``repeats`` counts: what varies between counts of the same loop (a garbage
-    collection of the older generations, a container resized) only ever adds instructions."""
+    I(n) and I(3n) are the least of ``repeats`` counts: what varies between counts of the same loop only adds
+    instructions (the first count after the probe is often higher: the loop still warms up)."""
     budget, low, high, repeats = (1e6, 2, 100, 1) if quick else (2e7, 20, 2000, 3)
     per_call: Dict[str, float] = {}
     sizes: Dict[str, int] = {}
