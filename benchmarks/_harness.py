@@ -1,5 +1,6 @@
 """Shared by the benchmarks: spans go nowhere (every tracer processor still runs); one process switched between
-untraced, ddtrace's integrations and v2; interleaved timing; span checks; allocations; the report.
+untraced, ddtrace's integrations and v2; interleaved timing (or instruction counts under callgrind); span checks;
+allocations; the report.
 
 Configurations are named ``<prefix>_<kind>``, kinds ``untraced``, ``bare_span``, ``ddtrace``, ``v2``,
 ``v2_disabled``; each is measured against its prefix's ``untraced``. A benchmark script describes its calls as
@@ -14,12 +15,18 @@ import gc
 import importlib
 import inspect
 import json
+import operator
+import os
 import random
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from dataclasses import dataclass
+from pathlib import Path
 from types import CodeType
 from types import FunctionType
 from typing import Any
@@ -650,6 +657,96 @@ def measure(
     return samples, spans_per_call
 
 
+# --- instructions: callgrind counts the instructions of the measured loops (the same on a busy machine) ---
+
+CALLGRIND_OUT = "DDI_CALLGRIND_OUT"  # set for the process run under callgrind: the directory of its dumps
+INSTRUCTIONS = ("--instructions", "instead of timing: count instructions per call with callgrind (Python 3.11+)")
+
+
+def under_callgrind(argv: Optional[List[str]]) -> None:
+    """Unless this process already runs under callgrind: run this benchmark (its arguments ``argv``, None: the
+    command line's) again under callgrind, collecting only inside ``operator.call`` (the loops are entered
+    through it) and dumping the count each time it returns, then exit with that process's code. String hashing
+    is seeded (0 unless set), so that set and dict layouts, and with them the counts, repeat between runs."""
+    if CALLGRIND_OUT in os.environ:
+        return
+    if not hasattr(operator, "call"):
+        print(f"--instructions needs Python 3.11+ (operator.call); this is {sys.version.split()[0]}: nothing measured")
+        raise SystemExit(0)
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("--instructions needs valgrind (callgrind) on PATH")
+    with tempfile.TemporaryDirectory(prefix="ddi-callgrind-") as out:
+        command = [
+            valgrind,
+            "-q",
+            "--tool=callgrind",
+            "--collect-atstart=no",
+            "--toggle-collect=_operator_call",
+            "--dump-after=_operator_call",
+            f"--callgrind-out-file={out}/callgrind.out",
+            sys.executable,
+            sys.argv[0],
+            *(sys.argv[1:] if argv is None else argv),
+        ]
+        env = {**os.environ, CALLGRIND_OUT: out, "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")}
+        code = subprocess.call(command, env=env)
+    raise SystemExit(code)
+
+
+def instructions_of(loop: Callable[[int], None], n: int) -> int:
+    """Instructions this thread ran in ``loop(n)``: callgrind collects in ``operator.call`` and dumps on return
+    (dumps are numbered ``callgrind.out.1``, ``.2``, ...; the newest is this call's)."""
+    gc.collect()
+    operator.call(loop, n)  # Python >= 3.11, checked before the re-run
+    dumps = sorted(Path(os.environ[CALLGRIND_OUT]).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
+    if not dumps:
+        raise SystemExit("callgrind wrote no dump: was this process started by under_callgrind?")
+    text = dumps[-1].read_text()
+    for dump in dumps:
+        dump.unlink()
+    for line in text.splitlines():
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+    raise SystemExit(f"no summary line in callgrind's dump {dumps[-1]}")
+
+
+def count_instructions(
+    loops: Dict[str, Callable[[int], None]],
+    writer: NullWriter,
+    configure: Callable[[str], None],
+    quick: bool,
+    caps: Optional[Dict[str, int]] = None,
+) -> Tuple[Dict[str, float], Dict[str, int], Dict[str, float]]:
+    """Per configuration: instructions per call, (I(3n) - I(n)) / 2n, which cancels what a loop costs once
+    (entering it, a first call's lazy work); the n used; spans per measured call. A 2-call probe (which also
+    warms the loop up) sizes n to about ``budget`` instructions. Each measurement starts from ``configure``.
+    I(n) and I(3n) are the least of ``repeats`` counts: what varies between counts of the same loop only adds
+    instructions (the first count after the probe is often higher: the loop still warms up)."""
+    budget, low, high, repeats = (1e6, 2, 100, 1) if quick else (2e7, 20, 2000, 3)
+    per_call: Dict[str, float] = {}
+    sizes: Dict[str, int] = {}
+    spans: Dict[str, float] = {}
+    for name, loop in loops.items():
+        if name == EMPTY:
+            continue
+        configure(name)
+        probe = instructions_of(loop, 2) / 2
+        n = max(low, min(high, int(budget / max(probe, 1.0))))
+        cap = (caps or {}).get(name)
+        n = min(n, cap // 3) if cap else n
+        counts: Dict[int, List[int]] = {n: [], 3 * n: []}
+        before = writer.spans
+        for _ in range(repeats):
+            for calls in counts:
+                configure(name)
+                counts[calls].append(instructions_of(loop, calls))
+        per_call[name] = (min(counts[3 * n]) - min(counts[n])) / (2 * n)
+        sizes[name] = n
+        spans[name] = (writer.spans - before) / (4 * n * repeats)
+    return per_call, sizes, spans
+
+
 # --- report ---
 
 
@@ -733,6 +830,33 @@ def report_allocations(peaks: Dict[str, float], labels: Dict[str, str], calls: i
     print()
 
 
+def report_instructions(per_call: Dict[str, float], sizes: Dict[str, int], labels: Dict[str, str]) -> None:
+    print("Instructions per call (callgrind, (I(3n) - I(n)) / 2n, this thread only); overhead = over untraced")
+    header = f"{'configuration':<22}{'n':>6}{'per call':>14}{'overhead':>14}"
+    print(header)
+    print("-" * len(header))
+    for name, count in per_call.items():
+        base = baseline(name)
+        overhead = f"{count - per_call[base]:.0f}" if base else "-"
+        print(f"{name:<22}{sizes[name]:>6}{count:>14.0f}{overhead:>14}")
+    print()
+    width = max(map(len, labels.values())) + 2
+    print("Per-call instructions over untraced (the untraced column is the whole call), and ratios of overheads:")
+    print(f"  {'':<{width}}" + "".join(f"{kind:>13}" for kind in KINDS) + f"{'v2/ddtrace':>12}{'v2/bare':>9}")
+    for prefix, label in labels.items():
+        row = instruction_row(per_call, prefix)
+        ratios = [f"{row['v2'] / row[k]:.2f}" if row[k] > 0 else "n/a" for k in ("ddtrace", "bare_span")]
+        cells = [f"{row[k]:.0f}" for k in KINDS]
+        print(f"  {label:<{width}}" + "".join(f"{c:>13}" for c in cells) + f"{ratios[0]:>12}{ratios[1]:>9}")
+    print()
+
+
+def instruction_row(per_call: Dict[str, float], prefix: str) -> Dict[str, float]:
+    """One case's instructions per call: untraced as the whole call, the others as the overhead over it."""
+    base = per_call[f"{prefix}_untraced"]
+    return {k: per_call[f"{prefix}_{k}"] - (base if k != "untraced" else 0) for k in KINDS}
+
+
 def results(
     samples: Samples, peaks: Dict[str, float], labels: Dict[str, str], spans: Dict[str, int]
 ) -> List[Dict[str, Any]]:
@@ -781,9 +905,14 @@ def main(
     argv: Optional[List[str]] = None,
 ) -> None:
     """Run one benchmark process: set up every case in each mode, check the spans, time the configurations in
-    interleaved rounds, measure allocations, print the report (and write ``--json``). Exits 1 when a check
-    failed; timings are never judged."""
-    args, rounds, round_s, warmup_s = arguments(doc, default_rounds, argv)
+    interleaved rounds, measure allocations, print the report (and write ``--json``); with ``--instructions``,
+    count instructions per call under callgrind instead of timing. Exits 1 when a check failed; timings and
+    counts are never judged."""
+    args, rounds, round_s, warmup_s = arguments(doc, default_rounds, argv, INSTRUCTIONS)
+    if args.instructions and args.profile:
+        raise SystemExit("--instructions and --profile exclude each other")
+    if args.instructions:
+        under_callgrind(argv)
     writer = install_null_writer()
     bench = Bench(cases(), packages, extra(), writer)
     try:
@@ -802,9 +931,10 @@ def measured(
     bench.set_up()
     if tracer._span_aggregator.writer is not writer:
         raise SystemExit("the tracer's writer was replaced during set-up")
+    method = "instructions counted by callgrind" if args.instructions else f"{rounds} rounds x ~{round_s}s"
     print(
         f"python {sys.version.split()[0]}, ddtrace {ddtrace.__version__}, ddtrace-integrations "
-        f"{ddtrace_integrations.__version__}, {versions}; {rounds} rounds x ~{round_s}s per configuration; "
+        f"{ddtrace_integrations.__version__}, {versions}; {method} per configuration; "
         "spans go to a NullWriter (nothing sent)"
     )
     print(f"one process, three states: {bench.patching.summary()}")
@@ -817,6 +947,19 @@ def measured(
         return
     start = time.perf_counter()
     caps = {f"{c.prefix}_{k}": c.max_calls for c in bench.cases if c.max_calls for k in KINDS}
+    if args.instructions:
+        per_call, sizes, spans_per_call = count_instructions(loops, writer, bench.configure, args.quick, caps)
+        report_instructions(per_call, sizes, labels)
+        bench.check_spans(spans_per_call)
+        print(f"measured in {time.perf_counter() - start:.1f}s (under callgrind)")
+        if args.json:
+            rows = [
+                {"call": c.label, "spans": c.spans, "instructions": instruction_row(per_call, c.prefix)}
+                for c in bench.cases
+            ]
+            with open(args.json, "w") as f:
+                json.dump({"calls": rows, "problems": bench.problems}, f, indent=1)
+        return
     samples, spans_per_call = measure(loops, writer, rounds, round_s, warmup_s, bench.configure, caps)
     report(samples, spans_per_call, rounds, labels)
     bench.check_spans(spans_per_call)

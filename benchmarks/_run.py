@@ -49,6 +49,9 @@ def parse(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="benchmarks/run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smoke run (well under 2 minutes)")
     parser.add_argument("--json", metavar="PATH", help="write the per-call CPU overheads and the startup times")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions per call under callgrind instead (no startup)"
+    )
     parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), help="run only these benchmarks")
     parser.add_argument("--no-startup", action="store_true", help="skip the startup measurement")
     parser.add_argument("--pairs", type=int, help="startup: ABAB pairs (default 3 quick, 15 full)")
@@ -63,6 +66,7 @@ def run_benchmark(name: str, args: argparse.Namespace) -> Tuple[List[Dict[str, A
     script, rows = BENCHMARKS[name]
     command = [sys.executable, str(HERE / script)]
     command += ["--quick"] if args.quick else []
+    command += ["--instructions"] if args.instructions else []
     command += ["--rounds", str(args.rounds)] if args.rounds else []
     command += ["--round-time", str(args.round_time)] if args.round_time else []
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,7 +78,7 @@ def run_benchmark(name: str, args: argparse.Namespace) -> Tuple[List[Dict[str, A
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
-                timeout=300 if args.quick else 1800,
+                timeout=3600 if args.instructions else 300 if args.quick else 1800,
             )
         except subprocess.TimeoutExpired as e:
             return [], f"timed out after {e.timeout:.0f}s"
@@ -103,25 +107,30 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b > 0 else "n/a"
 
 
-def table(rows: List[Dict[str, Any]]) -> None:
-    """One row per call: the untraced call and each overhead over it, median CPU µs of the calling thread."""
-    print(
-        "| call | spans | untraced µs | bare span | ddtrace | v2 | v2 disabled | v2 / ddtrace | v2 / bare span |"
-        " alloc B ddtrace | alloc B v2 |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+def table(rows: List[Dict[str, Any]], key: str) -> None:
+    """One row per call: the untraced call and each overhead over it, median CPU µs of the calling thread
+    (``cpu_us``), or instructions, in thousands (``instructions``: no allocation columns)."""
+    cpu = key == "cpu_us"
+    untraced, alloc_header = ("untraced µs", " alloc B ddtrace | alloc B v2 |") if cpu else ("untraced k instr.", "")
+    columns = "bare span | ddtrace | v2 | v2 disabled | v2 / ddtrace | v2 / bare span |"
+    print(f"| call | spans | {untraced} | {columns}{alloc_header}")
+    print("|---" * (11 if cpu else 9) + "|")
     for row in rows:
-        cpu, alloc = row["cpu_us"], row["alloc_bytes"]
+        values = row[key] if cpu else {k: v / 1000 for k, v in row[key].items()}
         cells = [row["call"], str(row["spans"])]
-        cells += [f"{cpu[k]:.1f}" for k in ("untraced", "bare_span", "ddtrace", "v2", "v2_disabled")]
-        cells += [ratio(cpu["v2"], cpu["ddtrace"]), ratio(cpu["v2"], cpu["bare_span"])]
-        cells += [f"{alloc['ddtrace']:.0f}", f"{alloc['v2']:.0f}"]
+        cells += [f"{values[k]:.1f}" for k in ("untraced", "bare_span", "ddtrace", "v2", "v2_disabled")]
+        cells += [ratio(values["v2"], values["ddtrace"]), ratio(values["v2"], values["bare_span"])]
+        if cpu:
+            cells += [f"{row['alloc_bytes']['ddtrace']:.0f}", f"{row['alloc_bytes']['v2']:.0f}"]
         print("| " + " | ".join(cells) + " |")
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse(argv)
     names = args.only or list(BENCHMARKS)
+    if args.instructions and sys.version_info < (3, 11):
+        print(f"--instructions needs Python 3.11+ (operator.call); this is {sys.version.split()[0]}: nothing measured")
+        return
     rows: List[Dict[str, Any]] = []
     failures = []
     for name in names:
@@ -130,18 +139,25 @@ def main(argv: Optional[List[str]] = None) -> None:
         if failed:
             failures.append(f"{BENCHMARKS[name][0]}: {failed}")
     seconds: Dict[str, List[float]] = {}
-    if not args.no_startup:
+    if not args.no_startup and not args.instructions:
         seconds = startup(args.pairs or (3 if args.quick else 15))
     print()
     print(
         f"{datetime.date.today()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
         + (" (--quick: smoke run, numbers are rough)" if args.quick else "")
     )
-    print(
-        "CPU µs per call (median over interleaved rounds): untraced = the whole call, the others = overhead over it;"
-        " alloc = bytes allocated during one call over untraced (tracemalloc peak)"
-    )
-    table(rows)
+    key = "instructions" if args.instructions else "cpu_us"
+    if args.instructions:
+        print(
+            "Instructions per call, thousands (callgrind, this process's calling thread only): untraced = the whole"
+            " call, the others = overhead over it"
+        )
+    else:
+        print(
+            "CPU µs per call (median over interleaved rounds): untraced = the whole call, the others = overhead over"
+            " it; alloc = bytes allocated during one call over untraced (tracemalloc peak)"
+        )
+    table(rows, key)
     print(
         "(bare span: one span with the tags of ddtrace's root span; where a call makes more spans, v2 / bare span"
         " compares a tree with one span)"
@@ -155,7 +171,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             f"median ratio {statistics.median(y / x for x, y in zip(a, b)):.2f}"
         )
     if args.json:
-        calls = [{"call": row["call"], "cpu_us": row["cpu_us"]} for row in rows]
+        calls = [{"call": row["call"], key: row[key]} for row in rows]
         Path(args.json).write_text(json.dumps({"calls": calls, "startup_s": startup_s}, indent=1) + "\n")
     if failures:
         print("\nbenchmarks/run: FAILED: " + "; ".join(failures), file=sys.stderr)

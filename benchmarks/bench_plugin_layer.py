@@ -45,10 +45,13 @@ from typing import Tuple
 
 import ddtrace
 import wrapt
+from _harness import INSTRUCTIONS
 from _harness import NullWriter
 from _harness import arguments
 from _harness import calibrate
+from _harness import count_instructions
 from _harness import install_null_writer
+from _harness import under_callgrind
 from ddtrace.internal import core
 from ddtrace.trace import tracer
 
@@ -413,8 +416,21 @@ def report(per_call: Dict[str, List[float]], spans_per_call: Dict[str, float], r
     print(f"  (empty loop, included in every row)         {med['(empty loop)'] / 1000:.3f}")
 
 
+def report_instructions(per_call: Dict[str, float], sizes: Dict[str, int], spans_per_call: Dict[str, float]) -> None:
+    print("Instructions per call (callgrind, (I(3n) - I(n)) / 2n); overhead = over the baseline")
+    header = f"{'configuration':<18}{'n':>6}{'per call':>11}  {'baseline':<17}{'overhead':>10}{'spans/call':>12}"
+    print(header)
+    print("-" * len(header))
+    for name, count in per_call.items():
+        base = BASELINE.get(name)
+        overhead = f"{count - per_call[base]:.0f}" if base else "-"
+        print(f"{name:<18}{sizes[name]:>6}{count:>11.0f}  {base or '-':<17}{overhead:>10}{spans_per_call[name]:>12.2f}")
+
+
 def main(argv: Optional[List[str]] = None) -> None:
-    _, rounds, round_s, warmup_s = arguments(__doc__, 7, argv)
+    args, rounds, round_s, warmup_s = arguments(__doc__, 7, argv, INSTRUCTIONS)
+    if args.instructions:
+        under_callgrind(argv)
 
     writer = install_null_writer()
     sqlite_raw = sqlite3.connect(":memory:")  # opened before ddtrace patches sqlite3: stays untraced
@@ -427,9 +443,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         raise SystemExit("the tracer's writer was replaced during set-up")
 
     loops = make_loops(sqlite_raw, sqlite_dd)
+    method = "instructions counted by callgrind" if args.instructions else f"{rounds} rounds x ~{round_s}s"
     print(
         f"python {sys.version.split()[0]}, ddtrace {ddtrace.__version__}, "
-        f"ddtrace-integrations {ddtrace_integrations.__version__}; {rounds} rounds x ~{round_s}s per configuration"
+        f"ddtrace-integrations {ddtrace_integrations.__version__}; {method} per configuration"
     )
     print(f"sqlite_ddtrace cursor: {type(sqlite_dd.cursor()).__name__}; spans go to a NullWriter (nothing sent)")
     set_listeners("disabled")
@@ -438,6 +455,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     print()
     describe_spans(loops, writer)
     start = time.perf_counter()
+    if args.instructions:
+        report_instructions(*count_instructions(loops, writer, set_listeners, args.quick))
+        print(f"\nmeasured in {time.perf_counter() - start:.1f}s (under callgrind)")
+        return
     per_call, spans_per_call = measure(loops, writer, rounds, round_s, warmup_s)
     report(per_call, spans_per_call, rounds)
     print(f"\nmeasured in {time.perf_counter() - start:.1f}s")
