@@ -299,7 +299,8 @@ DOCUMENTED: Tuple[Documented, ...] = (
     ),
     Documented(
         ("<span>",),
-        "a cluster pipeline's span names its commands (ddtrace reads redis-py >= 6's from a list that stays empty)",
+        "a span whose resource differs, paired as two: a cluster pipeline's names its commands (ddtrace reads "
+        "redis-py >= 6's from a list that stays empty), a whole command shows a password as ?",
         REDIS,
         spans=("redis.command",),
         components=("redis",),

@@ -21,9 +21,20 @@ PORT = int(os.environ.get("DDI_REDIS_PORT", "6379"))
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port below 55536 whose cluster bus port (10000 above) is free too."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port > 55535:
+            port = 20000 + port % 30000
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 10000))
+            return port
+        except OSError:
+            continue
 
 
 def _wait(check, what: str, servers: List[subprocess.Popen], deadline_s: float = 30) -> None:
