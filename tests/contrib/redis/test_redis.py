@@ -148,6 +148,9 @@ def test_passwords_are_never_shown(patched, spans, r):
         (("config", "set", "masterauth", b"pw"), "config set masterauth ?"),
         (("ACL", "SETUSER", "bob", "on", ">pw", "#abc", "~*", "+@all"), "ACL SETUSER bob on ? ? ~* +@all"),
         ((b"AUTH", b"pw"), "AUTH ?"),
+        (("CONFIG SET", "masterauth", "pw"), "CONFIG SET masterauth ?"),  # as redis-py sends a subcommand
+        (("ACL SETUSER", "bob", b"on", b">pw", b"~*"), "ACL SETUSER bob on ? ~*"),
+        (("AUTH pw",), "AUTH ?"),
         (("GET", b"\xff\x00"), "GET \\xff\x00"),
         (("SET", "k", 1.5), "SET k 1.5"),
     ],

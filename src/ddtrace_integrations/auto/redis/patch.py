@@ -42,6 +42,7 @@ ROW_COMMANDS: FrozenSet[str] = frozenset(
 _EMPTY = (b"", [], {}, None)
 _SECRET_COMMANDS = frozenset({"AUTH", "HELLO", "MIGRATE", "CONFIG", "ACL"})
 _ACL_SECRET_RULES = (">", "<", "#", "!")
+_CONFIG_SECRETS = frozenset({"REQUIREPASS", "MASTERAUTH", "MASTERUSER"})
 
 Connection = Tuple[Optional[str], Optional[int], Optional[int], Tuple[Tuple[str, Any], ...]]
 _NO_CONNECTION: Connection = (None, None, None, ())
@@ -90,25 +91,31 @@ def _text(value: Any) -> str:
 
 
 def _hide_secrets(texts: List[str]) -> List[str]:
-    """``texts`` with the values that are passwords replaced by ``?``."""
-    name = texts[0].upper()
-    if name not in _SECRET_COMMANDS:
+    """``texts`` with the values that are passwords replaced by ``?``. redis-py sends a subcommand with its
+    command as one value ("CONFIG SET", "ACL SETUSER"): the words of the first value count as values here."""
+    head = texts[0].split(" ")
+    if head[0].upper() not in _SECRET_COMMANDS:
         return texts
-    shown = list(texts)
-    upper = [t.upper() for t in texts]
+    words = head + texts[1:]
+    upper = [word.upper() for word in words]
+    name = upper[0]
+    hidden: List[int] = []
     if name == "AUTH":
-        shown[1:] = [HIDDEN] * (len(texts) - 1)
+        hidden = list(range(1, len(words)))
     elif name in ("HELLO", "MIGRATE"):
         for i, word in enumerate(upper):
-            hidden = 2 if word == "AUTH2" or (word == "AUTH" and name == "HELLO") else 1 if word == "AUTH" else 0
-            shown[i + 1 : i + 1 + hidden] = [HIDDEN] * len(shown[i + 1 : i + 1 + hidden])
-    elif name == "CONFIG" and len(upper) > 1 and upper[1] == "SET":
-        for i in range(2, len(texts) - 1, 2):
-            if upper[i] in ("REQUIREPASS", "MASTERAUTH", "MASTERUSER"):
-                shown[i + 1] = HIDDEN
-    elif name == "ACL" and len(upper) > 1 and upper[1] == "SETUSER":
-        shown[3:] = [HIDDEN if t.startswith(_ACL_SECRET_RULES) else t for t in texts[3:]]
-    return shown
+            if word == "AUTH2" or (word == "AUTH" and name == "HELLO"):
+                hidden += [i + 1, i + 2]
+            elif word == "AUTH":
+                hidden.append(i + 1)
+    elif name == "CONFIG" and upper[1:2] == ["SET"]:
+        hidden = [i + 1 for i in range(2, len(words) - 1, 2) if upper[i] in _CONFIG_SECRETS]
+    elif name == "ACL" and upper[1:2] == ["SETUSER"]:
+        hidden = [i for i in range(3, len(words)) if words[i].startswith(_ACL_SECRET_RULES)]
+    for i in hidden:
+        if i < len(words):
+            words[i] = HIDDEN
+    return [" ".join(words[: len(head)]), *words[len(head) :]]
 
 
 def format_command(args: Sequence[Any], limit: int) -> str:
