@@ -4,10 +4,10 @@ server, a Kafka consumer waiting on an empty topic, a Redis BLPOP seen blocked i
 
 In each case the application sees its own CancelledError or TimeoutError, the span the call made ended with the
 status ddtrace 4.16's own integration gives it (read from ddtrace's code, and seen by running ddtrace's integrations
-on the same calls: asyncpg and psycopg trace the call in a ``with tracer.trace(...)`` block, httpx, aiohttp and redis in a
-``core.context_with_*`` block, so the span ends with the CancelledError as its error; aiokafka's ``getone`` catches
-only ``Exception`` and starts its span after the call returned, so a cancelled ``getone`` has no span, while
-``getmany``'s span covers the call), and right after the call the active span is the one before it.
+on the same calls: asyncpg and psycopg trace the call in a ``with tracer.trace(...)`` block, httpx, aiohttp and
+redis in a ``core.context_with_*`` block, so the span ends with the CancelledError as its error; aiokafka's
+``getone`` catches only ``Exception`` and starts its span after the call returned, so a cancelled ``getone`` has no
+span, while ``getmany``'s span covers the call), and right after the call the active span is the one before it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """redis under load against the real Redis: 32 threads on one client (its connection pool), and 2,000 asyncio
-tasks on one asyncio client (50 connections, a blocking pool), each command and pipeline under its task's own root span. Each trace holds its own
-task's calls only, with its own tags."""
+tasks on one asyncio client (a blocking pool of 50 connections), each command and pipeline under its task's own
+root span. Each trace holds its own task's calls only, with its own tags."""
 
 from __future__ import annotations
 

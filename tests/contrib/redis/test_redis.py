@@ -198,7 +198,7 @@ def test_cluster_command_and_pipeline(patched, spans, redis_cluster):
         command, resource="SET", meta=address, metrics={"out.redis_db": 0, "network.destination.port": int(port)}
     )
     assert_span(pipeline, resource="GET\nSET", meta={"redis.raw_command": "GET c\nSET d 2"})
-    assert pipeline.get_metric("redis.pipeline_length") is not None
+    assert pipeline.get_metric("redis.pipeline_length") == 2
 
 
 def test_async_cluster_pipeline(patched, spans, redis_cluster):

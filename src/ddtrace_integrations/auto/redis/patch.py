@@ -37,16 +37,17 @@ CMD_LIMIT = 1000  # the whole command's, unless DD_REDIS_CMD_MAX_LENGTH says oth
 HIDDEN = "?"
 # Reads whose rows ddtrace counts (db.row_count), by the command's name as the client sent it.
 ROW_COMMANDS: FrozenSet[str] = frozenset(
-    "GET GETDEL GETEX GETRANGE GETSET LINDEX LRANGE RPOP LPOP HGET HGETALL HKEYS HMGET HRANDFIELD HVALS MGET".split()
+    {"GET", "GETDEL", "GETEX", "GETRANGE", "GETSET", "LINDEX", "LRANGE", "RPOP", "LPOP", "HGET", "HGETALL", "HKEYS"}
+    | {"HMGET", "HRANDFIELD", "HVALS", "MGET"}
 )
-_EMPTY = (b"", [], {}, None)
+_EMPTY: Tuple[Any, ...] = (b"", [], {}, None)  # what ddtrace counts as no row
 _SECRET_COMMANDS = frozenset({"AUTH", "HELLO", "MIGRATE", "CONFIG", "ACL"})
 _ACL_SECRET_RULES = (">", "<", "#", "!")
 _CONFIG_SECRETS = frozenset({"REQUIREPASS", "MASTERAUTH", "MASTERUSER"})
 
 Connection = Tuple[Optional[str], Optional[int], Optional[int], Tuple[Tuple[str, Any], ...]]
 _NO_CONNECTION: Connection = (None, None, None, ())
-_connections: "weakref.WeakKeyDictionary[Any, Connection]" = weakref.WeakKeyDictionary()
+_connections: weakref.WeakKeyDictionary[Any, Connection] = weakref.WeakKeyDictionary()
 
 
 def _read_connection(kwargs: Dict[str, Any]) -> Connection:
@@ -184,10 +185,7 @@ def _queued(pipe: Any) -> List[Any]:
 
 def _cluster_pipeline(pipe: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
     queued = _queued(pipe)
-    stack = getattr(pipe, "command_stack", None)
-    if stack is None:
-        stack = getattr(pipe, "_command_stack", ())
-    return _pipeline((command.args for command in queued), pipe, len(stack))
+    return _pipeline((command.args for command in queued), pipe, len(queued))
 
 
 def _rows(ctx: ExecutionContext, result: Any) -> None:
