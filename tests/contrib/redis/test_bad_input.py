@@ -29,6 +29,18 @@ class Unprintable:
         raise ValueError("cannot be shown")
 
 
+class OddPool(redis.ConnectionPool):
+    """An application's own pool whose settings name no port (its connections get one of their own)."""
+
+    def __init__(self) -> None:
+        super().__init__(host="127.0.0.1", port=PORT, db=9)
+        self.settings = self.connection_kwargs
+        self.connection_kwargs = {k: v for k, v in self.settings.items() if k != "port"}
+
+    def make_connection(self):  # type: ignore[no-untyped-def]
+        return self.connection_class(**self.settings)
+
+
 def pipeline(r: redis.Redis, *commands: Tuple[Any, ...]) -> Any:
     pipe = r.pipeline()
     for command in commands:
@@ -60,6 +72,7 @@ CASES: Dict[str, Tuple[Callable[[redis.Redis], Any], int]] = {
     "pipeline_unprintable": (lambda r: pipeline(r, ("SET", "p", Unprintable())), 1),
     "pipeline_no_arguments": (lambda r: pipeline(r, ()), 0),  # IndexError while queueing: nothing reached
     "empty_pipeline": (lambda r: pipeline(r), 1),
+    "odd_pool": (lambda r: redis.Redis(connection_pool=OddPool()).ping(), 1),
     "missing_socket": (lambda r: redis.Redis(unix_socket_path="/nonexistent/ddi-redis.sock").get("k"), 1),
     "refused": (lambda r: redis.Redis(host="127.0.0.1", port=1).get("k"), 1),
     "bad_host": (lambda r: redis.Redis(host="no-such-host.invalid", port=PORT).get("k"), 1),
@@ -116,3 +129,11 @@ def test_a_64k_value_is_cut(client, spans):
     client.set("big", LONG)
     assert spans.one("redis.command").get_tag("redis.raw_command") == "SET big " + LONG[:100] + "..."
     assert json.dumps(spans.one("redis.command").get_tags())  # every tag is text
+
+
+def test_a_pool_naming_no_port_is_traced_without_an_address(spans):
+    client = redis.Redis(connection_pool=OddPool())
+    assert client.ping() is True
+    client.close()
+    tags = {**spans.one("redis.command").get_tags(), **spans.one("redis.command").get_metrics()}
+    assert not {"out.host", "server.address", "network.destination.port", "out.redis_db"} & set(tags), tags

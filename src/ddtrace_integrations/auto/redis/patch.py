@@ -29,7 +29,7 @@ from ddtrace_integrations.api import integration_setting
 from ddtrace_integrations.api import traced
 from ddtrace_integrations.api import traced_async
 
-supported_versions = {"redis": ">=4.2"}
+supported_versions = {"redis": ">=4.3.2"}  # redis.asyncio.cluster.ClusterPipeline
 publisher = Publisher("redis")
 
 VALUE_LIMIT = 100  # each value's text is cut here, as ddtrace cuts it
@@ -69,6 +69,13 @@ def _read_cluster(nodes: Any) -> Connection:
     return (host, port, 0, ()) if host else _NO_CONNECTION
 
 
+def _read(pool: Any, nodes: Any) -> Connection:
+    try:
+        return _read_connection(pool.connection_kwargs) if pool is not None else _read_cluster(nodes)
+    except Exception:  # a pool of the application's own kind: the command is traced without its address
+        return _NO_CONNECTION
+
+
 def _connection(client: Any) -> Connection:
     pool = getattr(client, "connection_pool", None)
     owner = pool if pool is not None else getattr(client, "nodes_manager", None)
@@ -79,9 +86,8 @@ def _connection(client: Any) -> Connection:
     except KeyError:
         pass
     except TypeError:  # not weakly referable, or unhashable: read every time
-        return _read_connection(pool.connection_kwargs) if pool is not None else _read_cluster(owner)
-    found = _read_connection(pool.connection_kwargs) if pool is not None else _read_cluster(owner)
-    _connections[owner] = found
+        return _read(pool, owner)
+    found = _connections[owner] = _read(pool, owner)
     return found
 
 
