@@ -18,6 +18,10 @@ VARIANTS = {
     "cmd_max_length": {"DD_REDIS_CMD_MAX_LENGTH": "12"},
     "full_resource": {"DD_REDIS_RESOURCE_ONLY_COMMAND": "false"},
     "service_name": {"DD_SERVICE": "my-app"},
+    "no_integration_service_names": {
+        "DD_SERVICE": "my-app",
+        "DD_TRACE_REMOVE_INTEGRATION_SERVICE_NAMES_ENABLED": "true",
+    },
 }
 
 # Reviewed differences, each documented in docs/differences.md. Key: (variant or "*", step or "*", field).

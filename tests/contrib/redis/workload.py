@@ -84,7 +84,9 @@ def sync_steps():
 
     def pinned():
         client = redis.Redis(host="127.0.0.1", port=PORT)
-        Pin.override(client, service="pinned-service")  # ddtrace's redis integration does not read it
+        Pin.override(
+            client, service="pinned-service", tags={"team": "cart"}
+        )  # ddtrace's redis integration reads neither
         client.ping()
 
     def from_url():

@@ -25,6 +25,7 @@ from ddtrace_integrations.api import ExecutionContext
 from ddtrace_integrations.api import Kwargs
 from ddtrace_integrations.api import Publisher
 from ddtrace_integrations.api import StorageContext
+from ddtrace_integrations.api import find_pin
 from ddtrace_integrations.api import integration_setting
 from ddtrace_integrations.api import traced
 from ddtrace_integrations.api import traced_async
@@ -48,6 +49,7 @@ _CONFIG_SECRETS = frozenset({"REQUIREPASS", "MASTERAUTH", "MASTERUSER"})
 Connection = Tuple[Optional[str], Optional[int], Optional[int], Tuple[Tuple[str, Any], ...]]
 _NO_CONNECTION: Connection = (None, None, None, ())
 _connections: weakref.WeakKeyDictionary[Any, Connection] = weakref.WeakKeyDictionary()
+_patched: List[ModuleType] = []  # the redis module, once patched: its pin is every span's
 
 
 def _read_connection(kwargs: Dict[str, Any]) -> Connection:
@@ -158,10 +160,17 @@ def _limit() -> int:
 def _store(client: Any, command: str, raw: str, tags: Dict[str, Any]) -> Dict[str, Any]:
     host, port, index, shared = _connection(client)
     store = StorageContext(
-        "redis", command=command, raw_command=raw, host=host, port=port, database_index=index, tags=tags
+        "redis",
+        command=command,
+        raw_command=raw,
+        host=host,
+        port=port,
+        database_index=index,
+        connection_tags=shared,
+        tags=tags,
     )
-    store.connection_tags = shared
-    return {"storage_context": store}
+    # ddtrace's redis integration reads no pin: a client's own (its service, its tags) is left alone
+    return {"storage_context": store, "pin": find_pin(None, _patched[0]) if _patched else None}
 
 
 def _command(client: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
@@ -220,6 +229,7 @@ def patch(redis: ModuleType) -> None:
     import redis.cluster as cluster
 
     publisher.pin(redis)
+    _patched[:] = [redis]
     command = Event("redis.execute", _command, pin_source=redis, done=_rows)
     pipeline = Event("redis.execute", _client_pipeline, pin_source=redis)
     cluster_pipeline = Event("redis.execute", _cluster_pipeline, pin_source=redis)
@@ -237,3 +247,4 @@ def patch(redis: ModuleType) -> None:
 
 def unpatch(redis: ModuleType) -> None:
     publisher.unwrap_all()
+    _patched.clear()
