@@ -54,11 +54,18 @@ def kafka() -> None:
         raise RuntimeError("the broker answers metadata without a cluster id yet")
 
 
+def redis() -> None:
+    import redis as redis_py
+
+    redis_py.Redis(host="127.0.0.1", port=int(os.environ.get("DDI_REDIS_PORT", "6379")), socket_timeout=5).ping()
+
+
 CHECKS: List[Tuple[str, Callable[[], None]]] = [
     ("test agent", agent),
     ("postgres", postgres),
     ("mariadb", mariadb),
     ("kafka", kafka),
+    ("redis", redis),
 ]
 
 

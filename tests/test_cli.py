@@ -374,6 +374,7 @@ DISTRIBUTIONS = {
     "httpx": "httpx",
     "aiohttp": "aiohttp",
     "requests": "requests",
+    "redis": "redis",
     "flask": "Flask",
     "django": "Django",
     "channels.routing": "channels",

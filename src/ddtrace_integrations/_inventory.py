@@ -40,6 +40,7 @@ EXTRAS: Dict[str, Optional[str]] = {
     "httpx": "httpx",
     "aiohttp": "aiohttp",
     "requests": "requests",
+    "redis": "redis",
     "flask": "flask",
     "django": "django",
     "starlette": "starlette",

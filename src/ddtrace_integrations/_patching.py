@@ -63,6 +63,7 @@ BUILTIN: Dict[str, Integration] = {
         _builtin("httpx", ("httpx",), "httpx"),
         _builtin("aiohttp", ("aiohttp",), "aiohttp"),
         _builtin("requests", ("requests",), "requests"),
+        _builtin("redis", ("redis",), "redis"),
         _builtin("flask", ("flask",), "flask"),
         _builtin("django", ("django", "channels.routing"), "django"),
         _builtin("starlette", ("starlette",), "starlette"),

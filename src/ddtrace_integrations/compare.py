@@ -209,6 +209,7 @@ PSYCOPG = "psycopg (psycopg 3, sync and async, and psycopg2)"
 MYSQL = "mysql-connector-python, PyMySQL, mysqlclient"
 DJANGO = "Django"
 REQUESTS = "requests"
+REDIS = "redis"
 KAFKA = "Kafka (confluent-kafka, aiokafka, kafka-python)"
 SHARED = "Shared behaviour"
 CONNECTION_TAGS = ("meta.out.host", "meta.server.address", "metrics.network.destination.port", "meta.db.name")
@@ -288,6 +289,21 @@ DOCUMENTED: Tuple[Documented, ...] = (
         REQUESTS,
         components=("requests",),
         ddtrace_like="*#*",
+    ),
+    Documented(
+        ("meta.redis.raw_command", "meta.redis.command"),
+        "a password (AUTH, HELLO ... AUTH, MIGRATE ... AUTH) is shown as ?",
+        REDIS,
+        components=("redis",),
+        ddtrace_like="*AUTH *",
+    ),
+    Documented(
+        ("<span>",),
+        "a span whose resource differs, paired as two: a cluster pipeline's names its commands (ddtrace reads "
+        "redis-py >= 6's from a list that stays empty), a whole command shows a password as ?",
+        REDIS,
+        spans=("redis.command",),
+        components=("redis",),
     ),
     Documented(
         ("meta.django.db.alias", "meta.django.db.vendor"),

@@ -1,18 +1,19 @@
 """Cancellation: an asyncio task cancelled in the middle of a traced call, and an ``asyncio.wait_for`` timeout, against
 the real services (a ``pg_sleep`` known to run from pg_stat_activity, a loopback request known to have reached the
-server, a Kafka consumer waiting on an empty topic).
+server, a Kafka consumer waiting on an empty topic, a Redis BLPOP seen blocked in CLIENT LIST).
 
 In each case the application sees its own CancelledError or TimeoutError, the span the call made ended with the
 status ddtrace 4.16's own integration gives it (read from ddtrace's code, and seen by running ddtrace's integrations
-on the same calls: asyncpg and psycopg trace the call in a ``with tracer.trace(...)`` block, httpx and aiohttp in a
-``core.context_with_*`` block, so the span ends with the CancelledError as its error; aiokafka's ``getone`` catches
-only ``Exception`` and starts its span after the call returned, so a cancelled ``getone`` has no span, while
-``getmany``'s span covers the call), and right after the call the active span is the one before it.
+on the same calls: asyncpg and psycopg trace the call in a ``with tracer.trace(...)`` block, httpx, aiohttp and
+redis in a ``core.context_with_*`` block, so the span ends with the CancelledError as its error; aiokafka's
+``getone`` catches only ``Exception`` and starts its span after the call returned, so a cancelled ``getone`` has no
+span, while ``getmany``'s span covers the call), and right after the call the active span is the one before it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -226,3 +227,36 @@ async def test_aiokafka_receive_leaves_the_callers_span_current(consumer: Any, s
         assert await consumer.getmany(timeout_ms=10) == {}
         assert tracer.current_span() is outer
     assert spans.one("kafka.consume").parent_id is None
+
+
+# --- Redis: a BLPOP known to be blocked (CLIENT LIST), then cancelled ---
+
+redis_patched = patched_fixture(name="redis_patched", redis=True)
+
+
+async def until_blocked(client_name: str) -> None:
+    import redis.asyncio as aredis
+
+    watcher = aredis.Redis(host="127.0.0.1", port=int(os.environ.get("DDI_REDIS_PORT", "6379")))
+    try:
+        while not any(c["name"] == client_name and c["cmd"] == "blpop" for c in await watcher.client_list()):
+            await asyncio.sleep(0.01)  # polls the server for the condition
+    finally:
+        await watcher.aclose()
+
+
+@pytest.mark.parametrize("timeout", [False, True], ids=["cancel", "wait_for"])
+async def test_redis_async_command_cancelled(redis_patched: None, spans: SpanRecorder, timeout: bool) -> None:
+    import redis.asyncio as aredis
+
+    name = uuid.uuid4().hex
+    client = aredis.Redis(host="127.0.0.1", port=int(os.environ.get("DDI_REDIS_PORT", "6379")), client_name=name)
+    try:
+        outer, seen = await interrupted(
+            lambda: client.blpop([f"ddi:{name}"], timeout=10), lambda: until_blocked(name), timeout
+        )
+        assert await client.ping() is True  # the connection was dropped and a new one serves the next command
+    finally:
+        await client.aclose()
+    assert_interrupted(outer, seen, timeout)
+    assert_cancelled_span(spans.one("redis.command", "BLPOP"), outer)

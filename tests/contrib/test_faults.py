@@ -39,6 +39,7 @@ INTEGRATIONS: Dict[str, Tuple[str, bool, bool, Tuple[str, ...]]] = {
     "httpx": ("httpx/workload.py", True, False, DB),
     "aiohttp": ("aiohttp/workload.py", True, False, DB),
     "requests": ("requests/workload.py", True, False, DB),
+    "redis": ("redis/workload.py", False, False, ("on_start", "on_finish", "build", "done")),
     "flask": ("flask/workload.py", True, True, ("on_start", "on_finish", "build")),
     "django": ("django/workload.py", True, True, ("on_start", "on_finish", "build", "done")),
     "django-asgi": ("django/workload.py", True, True, ("on_start", "on_finish", "build")),  # under uvicorn

@@ -224,6 +224,25 @@ def requests_calls() -> Iterator[Run]:
         session.close()
 
 
+REDIS_PORT = int(os.environ.get("DDI_REDIS_PORT", "6379"))
+
+
+@contextlib.contextmanager
+def redis_calls() -> Iterator[Run]:
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=REDIS_PORT, client_name="memory")
+
+    def calls(n: int) -> None:
+        for _ in range(n):
+            client.get("ddi:memory")
+
+    try:
+        yield calls
+    finally:
+        client.close()
+
+
 class _Ok(asyncio.Protocol):
     """The lightest HTTP/1.1 server: answers every request head it receives (GETs without a body) with the
     same keep-alive "200 ok", in the client's own loop, so that a call's cost is mostly the client's."""
@@ -457,6 +476,7 @@ WORKLOADS: Dict[str, Workload] = {
     "httpx": ("httpx", "http.request", httpx_calls, 200_000, 5_000),
     "aiohttp": ("aiohttp", "aiohttp.request", aiohttp_calls, 200_000, 5_000),
     "requests": ("requests", "requests.request", requests_calls, 200_000, 5_000),
+    "redis": ("redis", "redis.command", redis_calls, 200_000, 10_000),
     "flask": ("flask", "flask.request", flask_calls, 200_000, 3_000),
     "django": ("django", "django.request", django_calls, 200_000, 2_000),
     "starlette": ("starlette", "starlette.request", starlette_calls, 100_000, 3_000),
@@ -522,6 +542,13 @@ def requests_session() -> None:
         session.get("http://memory.test/x")
 
 
+def redis_client() -> None:
+    import redis
+
+    with redis.Redis(host="127.0.0.1", port=REDIS_PORT, client_name="memory") as client:  # a pool of its own
+        client.get("ddi:memory")
+
+
 async def aiohttp_session(url: str) -> None:
     import aiohttp
 
@@ -540,6 +567,7 @@ CONNECTIONS: Dict[str, Tuple[str, str, Callable[..., Any], int]] = {
     "httpx": ("httpx", "http.request", httpx_client, 10_000),
     "aiohttp": ("aiohttp", "aiohttp.request", aiohttp_session, 2_000),
     "requests": ("requests", "requests.request", requests_session, 10_000),  # ~2 ms each: a session, a connection
+    "redis": ("redis", "redis.command", redis_client, 5_000),  # a client, its pool and connection
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Dict
@@ -243,6 +244,37 @@ def test_mysql_passwords_stay_out_of_spans(mysql_user, connect_spans_on, spans):
         with pytest.raises(Exception, match="denied"):
             connect(**bad)  # type: ignore[operator]
     assert len([s for s in spans.spans if s.name in ("mysql.query", "pymysql.query")]) == 3
+    assert_no_secret(spans.spans, DB_PASSWORD)
+
+
+# --- Redis: a password given to AUTH, HELLO, MIGRATE, CONFIG SET or ACL SETUSER, or in a URL, is never a tag ---
+
+
+def test_redis_passwords_stay_out_of_spans(spans):
+    import redis
+
+    port = int(os.environ.get("DDI_REDIS_PORT", "6379"))
+    ddtrace_integrations.patch(redis=True)
+    admin = redis.Redis(host="127.0.0.1", port=port)
+    try:
+        admin.acl_setuser("ddi_secret", enabled=True, passwords=[f"+{DB_PASSWORD}"], keys="*", commands=["+@all"])
+        client = redis.Redis(host="127.0.0.1", port=port)
+        assert client.auth(DB_PASSWORD, "ddi_secret") is True
+        assert client.acl_whoami() in ("ddi_secret", b"ddi_secret")  # the password was needed, and used
+        client.execute_command("HELLO", 2, "AUTH", "ddi_secret", DB_PASSWORD)
+        with pytest.raises(redis.RedisError):
+            client.execute_command("AUTH", "wrong-" + DB_PASSWORD)
+        client.execute_command("MIGRATE", "127.0.0.1", 1, "", 0, 100, "AUTH", DB_PASSWORD, "KEYS", "k")  # NOKEY
+        client.close()
+        with redis.Redis.from_url(f"redis://ddi_secret:{DB_PASSWORD}@127.0.0.1:{port}/0") as by_url:
+            by_url.ping()
+        admin.config_set("masterauth", DB_PASSWORD)
+        admin.config_set("masterauth", "")
+    finally:
+        admin.acl_deluser("ddi_secret")
+        admin.close()
+        ddtrace_integrations.unpatch(redis=True)
+    assert len(spans.named("redis.command")) == 10, [s.resource for s in spans.spans]
     assert_no_secret(spans.spans, DB_PASSWORD)
 
 

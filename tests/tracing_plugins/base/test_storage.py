@@ -127,3 +127,21 @@ def test_a_database_keeps_an_empty_query_as_ddtrace_dbapi_does(fake_dbapi, spans
     assert spans.one("sql.query").resource == ""
     fake_dbapi.Connection().cursor().execute("")
     assert spans.one("fakesql.query").resource == ""
+
+
+def test_a_connections_tags_are_built_once_and_shared():
+    """Address, database and the store's own connection tags make one dict per distinct connection: the span's
+    shared tags (``start_span(tags=...)``), merged once with the class's."""
+    from ddtrace_integrations.tracing_plugins.base.storage import storage_tags
+
+    shared = storage_tags("out.kv_db", "kv.internal", 7000, "app", None, 3, (("kv.client_name", "billing"),))
+    assert shared == {
+        "out.host": "kv.internal",
+        "server.address": "kv.internal",
+        "network.destination.port": 7000,
+        "db.user": "app",
+        "out.kv_db": 3,
+        "kv.client_name": "billing",
+    }
+    assert storage_tags("out.kv_db", "kv.internal", 7000, "app", None, 3, (("kv.client_name", "billing"),)) is shared
+    assert storage_tags(None, None, None, None, None, 3, ()) == {}  # no index tag declared: the index is not tagged

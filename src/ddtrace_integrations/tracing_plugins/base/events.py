@@ -57,6 +57,9 @@ class StorageContext:
     database: Optional[str] = None
     # A numbered one (a Redis database index), tagged under the plugin's ``database_index_tag``.
     database_index: Optional[int] = None
+    # The store's own tags that every command on one connection shares (a Redis client name), as hashable pairs:
+    # the plugin builds their tags once per connection, with the address's.
+    connection_tags: Tuple[Tuple[str, Any], ...] = ()
     rowcount: Optional[int] = None  # set by the publisher's ``done``: ``db.row_count``
     tags: Dict[str, Any] = field(default_factory=dict)
 

@@ -11,6 +11,7 @@ from typing import Any
 from typing import ClassVar
 from typing import Dict
 from typing import Optional
+from typing import Tuple
 
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.client import ClientPlugin
@@ -52,28 +53,28 @@ class StoragePlugin(ClientPlugin):
         """The span's resource: the context's, else the command; empty, the tracer names it after the span."""
         return store.resource or store.command
 
+    @functools.cached_property
+    def raw_command_key(self) -> Optional[str]:
+        """The tag the raw command goes under (override when the span attribute schema renames it)."""
+        return self.raw_command_tag
+
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         items = dd.context_items(ctx)
         store: StorageContext = items[STORAGE]
-        span = self.start_span(ctx, self.command_operation(ctx, store), resource=self.command_resource(ctx, store))
+        index = store.database_index if self.database_index_tag else None
+        shared = storage_tags(
+            self.database_index_tag, store.host, store.port, store.user, store.database, index, store.connection_tags
+        )
+        span = self.start_span(
+            ctx, self.command_operation(ctx, store), resource=self.command_resource(ctx, store), tags=shared
+        )
         if span is None:
             return
         pin = items["pin"]
         if pin.tags:
             dd.set_tags(span, pin.tags)
-        self.set_storage_tags(span, store)
-
-    def set_storage_tags(self, span: dd.Span, store: StorageContext) -> None:
-        attributes = dict(host_tags(store.host, store.port))
-        if store.user:
-            attributes["db.user"] = store.user
-        if store.database:
-            attributes["db.name"] = store.database
-        if self.database_index_tag and store.database_index is not None:
-            attributes[self.database_index_tag] = store.database_index
-        if self.raw_command_tag and store.raw_command is not None:
-            attributes[self.raw_command_tag] = store.raw_command
-        dd.set_attributes(span, attributes)
+        if self.raw_command_key and store.raw_command is not None:
+            dd.set_attribute(span, self.raw_command_key, store.raw_command)
         if store.tags:
             dd.set_tags(span, store.tags)
 
@@ -82,3 +83,25 @@ class StoragePlugin(ClientPlugin):
         if store.rowcount is not None:
             span.set_metric("db.row_count", store.rowcount)
         super().finish_span(ctx, span, exc_info)
+
+
+@functools.lru_cache(maxsize=256)
+def storage_tags(
+    index_tag: Optional[str],
+    host: Optional[str],
+    port: Optional[int],
+    user: Optional[str],
+    database: Optional[str],
+    index: Optional[int],
+    connection_tags: Tuple[Tuple[str, Any], ...],
+) -> Dict[str, Any]:
+    """The tags of every command on one connection, built once per connection settings: never modify."""
+    tags = dict(host_tags(host, port))
+    if user:
+        tags["db.user"] = user
+    if database:
+        tags["db.name"] = database
+    if index_tag and index is not None:
+        tags[index_tag] = index
+    tags.update(connection_tags)
+    return tags
