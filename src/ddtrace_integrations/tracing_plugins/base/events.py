@@ -103,6 +103,32 @@ class WebContext:
     # An application mounted in a traced one, on the same request: its span is the outer span's child (no
     # distributed context, client IP or parsed query of its own).
     nested: bool = False
+    # A websocket handshake (``method`` is then "websocket", the resource's prefix): no HTTP method, and the
+    # span ends once the connection is accepted; the connection's messages are ``WebSocketMessage`` events.
+    websocket: bool = False
+
+
+@dataclass(eq=False)
+class WebSocketConnection:
+    """One websocket connection: what each of its messages' spans needs from the handshake."""
+
+    handshake: Any  # the handshake request's context: its span, once it ended too
+    path: str
+    client: Any = None  # the ASGI scope's ``client`` (host, port), as the server gave it
+    # The context of the last receive that returned a message, until a close or a disconnect: what a later
+    # send or close answers.
+    received: Any = None
+    # Plugins' per-connection state (e.g. message counters).
+    state: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(**_slots)
+class WebSocketMessage:
+    """A receive (its ``message`` known once it returns), a send or a close of a websocket connection."""
+
+    connection: WebSocketConnection
+    message: Optional[Mapping[str, Any]] = None
+    receiving: Any = None  # a peer's disconnect: the context of the receive that returned it
 
 
 @dataclass(**_slots)
