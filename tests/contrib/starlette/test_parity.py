@@ -44,3 +44,28 @@ def test_v2_matches_ddtrace(app, variant):
     env = {**variants(app)[variant], "DDI_HTTP_PORT": str(free_port()), "DDI_ASGI_APP": app}
     env["PYTHONPATH"] = str(Path(__file__).parent)
     assert_parity(WORKLOAD, f"{app}-{variant}", env, ALLOWED, min_spans=15)
+
+
+WS_WORKLOAD = str(Path(__file__).with_name("ws_workload.py"))
+
+
+def websocket_variants() -> dict:
+    """What ddtrace's websocket settings imply: messages traced or not, in traces of their own or the handshake's,
+    taking the handshake's sampling decision or not; also the v1 schema (which leaves a handshake's name)."""
+    return {
+        "default": {},
+        "no_messages": {"DD_TRACE_WEBSOCKET_MESSAGES_ENABLED": "false"},
+        "same_trace": {"DD_TRACE_WEBSOCKET_MESSAGES_SEPARATE_TRACES": "false"},
+        "no_inherit_sampling": {"DD_TRACE_WEBSOCKET_MESSAGES_INHERIT_SAMPLING": "false"},
+        "v1_service": {"DD_TRACE_SPAN_ATTRIBUTE_SCHEMA": "v1", "DD_SERVICE": "store"},
+    }
+
+
+WS_RUNS = [(app, v) for app in ("starlette", "fastapi") for v in sorted(websocket_variants())]
+
+
+@pytest.mark.parametrize(("app", "variant"), WS_RUNS)
+def test_websockets_match_ddtrace(app, variant):
+    env = {**websocket_variants()[variant], "DDI_ASGI_APP": app, "PYTHONPATH": str(Path(__file__).parent)}
+    min_spans = 0 if variant == "no_messages" else 20
+    assert_parity(WS_WORKLOAD, f"{app}-ws-{variant}", env, set(), min_spans=min_spans)
