@@ -61,11 +61,17 @@ def websocket_variants() -> dict:
     }
 
 
-WS_RUNS = [(app, v) for app in ("starlette", "fastapi") for v in sorted(websocket_variants())]
+WS_RUNS = [
+    (app, server, v)
+    for app in ("starlette", "fastapi")
+    for server in ("testclient", "uvicorn")
+    for v in sorted(websocket_variants())
+]
 
 
-@pytest.mark.parametrize(("app", "variant"), WS_RUNS)
-def test_websockets_match_ddtrace(app, variant):
-    env = {**websocket_variants()[variant], "DDI_ASGI_APP": app, "PYTHONPATH": str(Path(__file__).parent)}
+@pytest.mark.parametrize(("app", "server", "variant"), WS_RUNS)
+def test_websockets_match_ddtrace(app, server, variant):
+    env = {**websocket_variants()[variant], "DDI_ASGI_APP": app, "DDI_WS_SERVER": server}
+    env.update(DDI_HTTP_PORT=str(free_port()), PYTHONPATH=str(Path(__file__).parent))
     min_spans = 0 if variant == "no_messages" else 20
-    assert_parity(WS_WORKLOAD, f"{app}-ws-{variant}", env, set(), min_spans=min_spans)
+    assert_parity(WS_WORKLOAD, f"{app}-ws-{server}-{variant}", env, set(), min_spans=min_spans)
