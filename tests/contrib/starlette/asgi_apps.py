@@ -283,3 +283,34 @@ def create_fastapi_websockets() -> Any:
         await _refuse(websocket)
 
     return app
+
+
+# Messages no application should send, sent by ``OddSender`` after the first message it receives.
+ODD_MESSAGES: List[Any] = [
+    {"type": "websocket.send", "text": None, "bytes": b"x"},
+    {"type": "websocket.send", "text": 7},
+    {"type": "websocket.send"},
+    {"type": "websocket.send", "bytes": None},
+    {"no": "type"},
+    {"type": "websocket.close", "code": "odd", "reason": 5},
+]
+
+
+class OddSender:
+    """A raw ASGI websocket endpoint: accepts, then answers the first message with ``ODD_MESSAGES``."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        message = await receive()
+        if isinstance(message, dict) and message.get("type") == "websocket.receive":
+            for odd in ODD_MESSAGES:
+                await send(odd)
+        await receive()
+
+
+def create_starlette_odd_websockets() -> Any:
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+
+    return Starlette(routes=[*websocket_routes(), WebSocketRoute("/ws/odd", OddSender())])
