@@ -263,6 +263,7 @@ class AsgiEvents:
         self.middleware = middleware
         self.resolve_route = resolve_route
         self.websocket = _WebSocketEvents(package, pin_source) if websocket else None
+        self.handshake = Event(f"{package}.request", _asgi_handshake, pin_source=pin_source, deferred_end=True)
 
     def traced_app(self, app: Any) -> Any:
         return _TracedAsgiApp(app, self)
@@ -350,13 +351,16 @@ class _TracedAsgiApp:
             return await self._app(scope, receive, send)
         outer = _exchange.get()
         nested = outer is not None and outer.scope is scope and outer.mounts is not None
-        request, _ = events.request.context(self._app, (scope, nested), {})
+        request, _ = events.handshake.context(self._app, (scope, nested), {})
         if request is None:
             return await self._app(scope, receive, send)
         exchange = _Exchange(request, None, events.routed, scope)
         connection = WebSocketConnection(request, scope.get("path", ""), scope.get("client"))
+        has_listeners = dd.core.has_listeners
 
         async def traced_receive() -> Any:
+            if not has_listeners(ws.receive.started):
+                return await receive()
             data = WebSocketMessage(connection)
             ctx, _ = ws.receive.context(None, (data,), {})
             if ctx is None:
@@ -424,6 +428,8 @@ class _TracedAsgiApp:
 
 def _publish(event: Event, message: WebSocketMessage) -> None:
     """A websocket message's span, over before the message goes (as ddtrace's)."""
+    if not dd.core.has_listeners(event.started):
+        return
     ctx, _ = event.context(None, (message,), {})
     if ctx is not None:
         with ctx:
@@ -455,11 +461,8 @@ def _asgi_request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
     asgi = scope.get("asgi") or {}
     tags = {"http.version": scope.get("http_version"), "asgi.version": asgi.get("version")}
     tags["asgi.spec_version"] = asgi.get("spec_version")
-    websocket = scope.get("type") == "websocket"
-    if websocket:
-        tags["http.upgraded"] = "websocket"
     web = WebContext(
-        "websocket" if websocket else scope.get("method", "GET"),
+        scope.get("method", "GET"),
         url,
         path,
         headers=headers,
@@ -467,9 +470,17 @@ def _asgi_request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         peer_ip=client[0] if client else None,
         tags={k: v for k, v in tags.items() if v},
         nested=nested,
-        websocket=websocket,
     )
     return {"web_context": web}
+
+
+def _asgi_handshake(instance: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    """A websocket connection's request: no method (ddtrace's resources say "websocket"), upgraded."""
+    items = _asgi_request(instance, args, kwargs)
+    web: WebContext = items["web_context"]
+    web.method, web.websocket = "websocket", True
+    web.tags["http.upgraded"] = "websocket"
+    return items
 
 
 def _decoded(pairs: Iterable[Any]) -> Iterator[Tuple[str, str]]:

@@ -68,12 +68,13 @@ class RouterPlugin(ServerPlugin):
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         web: WebContext = dd.context_items(ctx)[WEB]
-        resource = f"{web.method} {web.path}"
         name = self.operation_name()
-        if web.websocket:
+        method: Optional[str] = web.method
+        if web.websocket:  # traced or not as ddtrace's ASGI middleware does; no HTTP method, nor a schema's name
             if not dd.setting(self.integration_config, WEBSOCKETS, False):
                 return
-            name = f"{self.package}.request"  # ddtrace does not rename a handshake's span under a schema
+            name, method = f"{self.package}.request", None
+        resource = f"{web.method} {web.path}"
         # nested in a traced application: the outer span took the caller's context and the client's address
         headers = None if web.nested else web.headers
         span = self.start_inbound_span(ctx, name, headers, resource=resource)
@@ -85,7 +86,7 @@ class RouterPlugin(ServerPlugin):
         dd.set_http_meta(
             span,
             self.integration_config,
-            method=None if web.websocket else web.method,
+            method=method,
             url=web.url,
             query=web.query,
             parsed_query=None if web.nested else web.query_params,
