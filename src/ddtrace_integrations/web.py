@@ -58,6 +58,7 @@ class _Exchange:
     routed: str  # ``context.routed.{package}.request``: plugins name the request span once it is routed
     scope: Any = None  # ASGI: the scope the exchange serves (a mounted application is handed the same dict)
     mounts: Optional[_Mounts] = None  # ASGI: the route parts of the exchanges nested on that scope
+    websocket: Optional[WebSocketConnection] = None  # ASGI: the connection, for the applications nested on it
 
 
 @dataclass
@@ -354,9 +355,11 @@ class _TracedAsgiApp:
         request, _ = events.handshake.context(self._app, (scope, nested), {})
         if request is None:
             return await self._app(scope, receive, send)
-        exchange = _Exchange(request, None, events.routed, scope)
         connection = WebSocketConnection(request, scope.get("path", ""), scope.get("client"))
-        has_listeners = dd.core.has_listeners
+        if nested and outer is not None and outer.websocket is not None:
+            connection.state = outer.websocket.state
+        exchange = _Exchange(request, None, events.routed, scope, websocket=connection)
+        state, has_listeners = connection.state, dd.core.has_listeners
 
         async def traced_receive() -> Any:
             if not has_listeners(ws.receive.started):
@@ -369,10 +372,10 @@ class _TracedAsgiApp:
                 message = data.message = await receive()
                 kind = message.get("type") if isinstance(message, Mapping) else None
                 if kind == "websocket.receive":
-                    connection.received = ctx
+                    state["received"] = ctx
                 elif kind == "websocket.disconnect":
-                    connection.received = None
-                    _publish(ws.close, WebSocketMessage(connection, message, ctx))
+                    state["received"] = None
+                    _publish(ws.close, WebSocketMessage(connection, message))
                 return message
 
         async def traced_send(message: Any) -> Any:
@@ -383,7 +386,7 @@ class _TracedAsgiApp:
                 _publish(ws.send, WebSocketMessage(connection, message))
             elif kind == "websocket.close":
                 _publish(ws.close, WebSocketMessage(connection, message))
-                connection.received = None
+                state["received"] = None
             return await send(message)
 
         with request:

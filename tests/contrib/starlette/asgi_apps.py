@@ -256,8 +256,11 @@ def websocket_routes() -> List[Any]:
 
 def create_starlette_websockets() -> Any:
     from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.routing import WebSocketRoute
 
-    return Starlette(routes=websocket_routes())
+    sub = Starlette(routes=[WebSocketRoute("/chat/{name}", _echo)])
+    return Starlette(routes=[*websocket_routes(), Mount("/sub", app=sub)])
 
 
 def create_fastapi_websockets() -> Any:

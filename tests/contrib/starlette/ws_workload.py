@@ -118,6 +118,7 @@ STEPS = [lambda: steps.echo("/ws/echo/lobby"), steps.bye, steps.spill, steps.ref
 STEPS.append(lambda: steps.echo("/ws/echo/vip", CALLER))
 if APP == "starlette":
     STEPS.append(lambda: steps.echo("/live/feed/news"))
+    STEPS.append(lambda: steps.echo("/sub/chat/bob"))
 for step in STEPS:
     step()
     time.sleep(0.1)  # each connection's spans end before the next begins

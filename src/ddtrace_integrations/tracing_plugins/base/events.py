@@ -110,15 +110,15 @@ class WebContext:
 
 @dataclass(eq=False)
 class WebSocketConnection:
-    """One websocket connection: what each of its messages' spans needs from the handshake."""
+    """One websocket connection as one traced application sees it (a mounted one sees it too, with a
+    handshake span of its own): what its messages' spans need."""
 
-    handshake: Any  # the handshake request's context: its span, once it ended too
+    handshake: Any  # this application's handshake context: its span, once it ended too
     path: str
     client: Any = None  # the ASGI scope's ``client`` (host, port), as the server gave it
-    # The context of the last receive that returned a message, until a close or a disconnect: what a later
-    # send or close answers.
-    received: Any = None
-    # Plugins' per-connection state (e.g. message counters).
+    # Shared by the traced applications nested on the connection's scope, as ddtrace keeps it in the scope:
+    # ``received``, the context of the last receive that returned a message, until a close or a disconnect
+    # (what a later send or close answers); plugins' counters.
     state: Dict[str, Any] = field(default_factory=dict)
 
 
@@ -128,7 +128,6 @@ class WebSocketMessage:
 
     connection: WebSocketConnection
     message: Optional[Mapping[str, Any]] = None
-    receiving: Any = None  # a peer's disconnect: the context of the receive that returned it
 
 
 @dataclass(**_slots)

@@ -30,6 +30,13 @@ def _span(ctx: Any) -> Optional[dd.Span]:
     return dd.context_items(ctx).get(SPAN) if ctx is not None else None
 
 
+def _enclosing(ctx: dd.ExecutionContext) -> Optional[dd.Span]:
+    """The span of the context ``ctx`` opened in, which ddtrace links a message to: the handshake's; in an
+    application mounted in a traced one, the other layer's span of the same message (or handshake); for a
+    peer's close, the receive that returned it."""
+    return _span(ctx.parent)
+
+
 class WebSocketPlugin(TracingPlugin):
     type = "websocket"
     service_at_start = True
@@ -63,7 +70,7 @@ class WebSocketPlugin(TracingPlugin):
         """A message sent belongs to the trace of the last message received, when messages have their own."""
         handshake = _span(connection.handshake)
         if self.separate_traces():
-            return _span(connection.received) or handshake
+            return _span(connection.state.get("received")) or handshake
         return handshake
 
     def link(
@@ -73,7 +80,7 @@ class WebSocketPlugin(TracingPlugin):
         messages each way (``C``: from the client, ``S``: from the server), as ddtrace does."""
         attributes: Dict[str, Any] = dict(dd.LINK_EXECUTED if executed else dd.LINK_RESUMING)
         if dd.setting(self.integration_config, "distributed_tracing", True) and dd.has_remote_parent(target):
-            key = "received" if incoming else "sent"
+            key = "pointers_in" if incoming else "pointers_out"
             counter = connection.state[key] = connection.state.get(key, 0) + 1
             ids = f"{target.trace_id:032x}{target.span_id:016x}{counter:08x}"
             attributes.update(dd.POINTER_UP if incoming else dd.POINTER_DOWN)
@@ -134,15 +141,15 @@ class WebSocketReceivePlugin(WebSocketPlugin):
     def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
         data: WebSocketMessage = dd.context_items(ctx)[MESSAGE]
         message = data.message
-        handshake = _span(data.connection.handshake)
         if exc_info[1] is None and isinstance(message, Mapping) and message.get("type") == "websocket.receive":
             dd.set_attributes(span, self.tags("consumer"))
             dd.set_attributes(span, {"websocket.duration.style": "blocking"})
             if _tag_message(span, message):
                 dd.set_attributes(span, {"websocket.message.frames": 1})
-                if handshake is not None:
-                    self.link(span, handshake, data.connection, incoming=True, executed=True)
-                    self.carry_over(span, handshake, sampling=True)
+                target = _enclosing(ctx)
+                if target is not None:
+                    self.link(span, target, data.connection, incoming=True, executed=True)
+                    self.carry_over(span, target, sampling=True)
         super().finish_span(ctx, span, exc_info)
 
 
@@ -155,13 +162,14 @@ class WebSocketSendPlugin(WebSocketPlugin):
         data: WebSocketMessage = dd.context_items(ctx)[MESSAGE]
         connection = data.connection
         span = self.start(ctx, "websocket.send", self.answering(connection))
-        handshake = _span(connection.handshake)
-        if span is None or handshake is None or data.message is None:
+        if span is None or data.message is None:
             return
         dd.set_attributes(span, self.tags("producer"))
         if _tag_client(span, connection.client) and _tag_message(span, data.message):
             dd.set_attributes(span, {"websocket.message.frames": 1})
-            self.link(span, handshake, connection, incoming=False, executed=False)
+            target = _enclosing(ctx)
+            if target is not None:
+                self.link(span, target, connection, incoming=False, executed=False)
 
 
 class WebSocketClosePlugin(WebSocketPlugin):
@@ -175,17 +183,16 @@ class WebSocketClosePlugin(WebSocketPlugin):
         handshake = _span(connection.handshake)
         if handshake is None or message is None:
             return
+        target = _enclosing(ctx)
         if message.get("type") == "websocket.disconnect":
-            # ddtrace links the peer's close to the receive that returned it, and carries over that span's state
-            receiving = _span(data.receiving)
             span = self.start(ctx, "websocket.close", None if self.separate_traces() else handshake)
             if span is None:
                 return
             dd.set_attributes(span, self.tags("consumer"))
             _tag_close(span, message)
-            if receiving is not None:
-                self.link(span, receiving, connection, incoming=True, executed=True)
-                self.carry_over(span, receiving, sampling=True)
+            if target is not None:
+                self.link(span, target, connection, incoming=True, executed=True)
+                self.carry_over(span, target, sampling=True)
             return
         span = self.start(ctx, "websocket.close", self.answering(connection), inherit_service=True)
         if span is None:
@@ -193,5 +200,6 @@ class WebSocketClosePlugin(WebSocketPlugin):
         dd.set_attributes(span, self.tags("producer"))
         if _tag_client(span, connection.client) and _tag_message(span, message):
             _tag_close(span, message)
-            self.link(span, handshake, connection, incoming=False, executed=False)
-            self.carry_over(span, handshake, sampling=False)
+            if target is not None:
+                self.link(span, target, connection, incoming=False, executed=False)
+                self.carry_over(span, target, sampling=False)
