@@ -295,7 +295,9 @@ ODD_MESSAGES: List[Any] = [
     {"type": "websocket.send"},
     {"type": "websocket.send", "bytes": None},
     {"no": "type"},
+    {"type": "websocket.send", "text": "\ud800"},
     {"type": "websocket.close", "code": "odd", "reason": 5},
+    {"type": "websocket.close", "code": {}, "reason": None},
 ]
 
 

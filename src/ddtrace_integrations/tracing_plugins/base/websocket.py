@@ -100,21 +100,27 @@ class WebSocketPlugin(TracingPlugin):
 
 
 def _tag_message(span: dd.Span, message: Mapping[str, Any]) -> bool:
-    """Type and size of a text message (ddtrace tags no other); False when the text is not text."""
+    """Type and size of a text message (ddtrace tags no other); False when the text is not text, where
+    ddtrace's handler stops."""
     if "text" in message:
-        text = message["text"]
-        if not isinstance(text, str):
+        dd.set_attributes(span, {"websocket.message.type": "text"})
+        try:
+            dd.set_attributes(span, {"websocket.message.length": len(message["text"].encode())})
+        except (AttributeError, UnicodeError):
             return False
-        dd.set_attributes(span, {"websocket.message.type": "text", "websocket.message.length": len(text.encode())})
     return True
 
 
-def _tag_close(span: dd.Span, message: Mapping[str, Any]) -> None:
+def _tag_close(span: dd.Span, message: Mapping[str, Any]) -> bool:
+    """The close code and reason; False when the code is no tag value, where ddtrace's handler stops."""
     code, reason = message.get("code"), message.get("reason")
     if code is not None:
+        if not isinstance(code, (int, float, str)):
+            return False
         dd.set_attributes(span, {"websocket.close.code": code})
     if reason:
         span.set_tag("websocket.close.reason", reason)
+    return True
 
 
 def _tag_client(span: dd.Span, client: Any) -> bool:
@@ -189,8 +195,7 @@ class WebSocketClosePlugin(WebSocketPlugin):
             if span is None:
                 return
             dd.set_attributes(span, self.tags("consumer"))
-            _tag_close(span, message)
-            if target is not None:
+            if _tag_close(span, message) and target is not None:
                 self.link(span, target, connection, incoming=True, executed=True)
                 self.carry_over(span, target, sampling=True)
             return
@@ -198,8 +203,7 @@ class WebSocketClosePlugin(WebSocketPlugin):
         if span is None:
             return
         dd.set_attributes(span, self.tags("producer"))
-        if _tag_client(span, connection.client) and _tag_message(span, message):
-            _tag_close(span, message)
-            if target is not None:
-                self.link(span, target, connection, incoming=False, executed=False)
-                self.carry_over(span, target, sampling=False)
+        tagged = _tag_client(span, connection.client) and _tag_message(span, message) and _tag_close(span, message)
+        if tagged and target is not None:
+            self.link(span, target, connection, incoming=False, executed=False)
+            self.carry_over(span, target, sampling=False)
