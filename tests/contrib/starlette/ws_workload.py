@@ -1,7 +1,8 @@
 """Websocket connections to the Starlette or the FastAPI app (DDI_ASGI_APP), through Starlette's test client or
 (DDI_WS_SERVER=uvicorn) to a real uvicorn server in this process, run under ddtrace and under v2: messages both
 ways (text and bytes), a client's close, a server's close with a code and a reason, an endpoint raising, a
-refused handshake, a caller's distributed context, a mounted route (Starlette)."""
+refused handshake, a caller's distributed context, a server cancelling the application while it waits for a
+message, a mounted route and a mounted application (Starlette)."""
 
 import asyncio
 import os
@@ -113,9 +114,36 @@ class UvicornSteps:
             print("refused", e.response.status_code)
 
 
+def cancelled():
+    """The server cancels the application's task while it waits for a message (called as a server calls it)."""
+    scope = {"type": "websocket", "path": "/ws/echo/c", "raw_path": b"/ws/echo/c", "query_string": b""}
+    scope.update(scheme="ws", headers=[(b"host", b"t")], server=("t", 80), client=("127.0.0.1", 1))
+    incoming = [{"type": "websocket.connect"}]
+
+    async def receive():
+        if incoming:
+            return incoming.pop()
+        await asyncio.sleep(60)
+
+    async def send(message):
+        pass
+
+    async def run():
+        task = asyncio.ensure_future(app(scope, receive, send))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            print("cancelled")
+
+    asyncio.run(run())
+
+
 steps = UvicornSteps() if os.environ.get("DDI_WS_SERVER") == "uvicorn" else TestClientSteps()
 STEPS = [lambda: steps.echo("/ws/echo/lobby"), steps.bye, steps.spill, steps.refuse]
 STEPS.append(lambda: steps.echo("/ws/echo/vip", CALLER))
+STEPS.append(cancelled)
 if APP == "starlette":
     STEPS.append(lambda: steps.echo("/live/feed/news"))
     STEPS.append(lambda: steps.echo("/sub/chat/bob"))

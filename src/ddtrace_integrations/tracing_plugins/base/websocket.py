@@ -156,6 +156,9 @@ class WebSocketReceivePlugin(WebSocketPlugin):
                 if target is not None:
                     self.link(span, target, data.connection, incoming=True, executed=True)
                     self.carry_over(span, target, sampling=True)
+        if exc_info[1] is not None and not isinstance(exc_info[1], Exception):
+            span.finish()  # a cancelled receive (the server's doing) is no error, as ddtrace records only Exception
+            return
         super().finish_span(ctx, span, exc_info)
 
 
