@@ -264,7 +264,6 @@ class AsgiEvents:
         self.middleware = middleware
         self.resolve_route = resolve_route
         self.websocket = _WebSocketEvents(package, pin_source) if websocket else None
-        self.handshake = Event(f"{package}.request", _asgi_handshake, pin_source=pin_source, deferred_end=True)
 
     def traced_app(self, app: Any) -> Any:
         return _TracedAsgiApp(app, self)
@@ -280,10 +279,14 @@ class AsgiEvents:
 
 
 class _WebSocketEvents:
+    """The handshake (the request event, built as a handshake: the HTTP one's build is left as it is) and the
+    messages."""
+
     def __init__(self, package: str, pin_source: Any) -> None:
         def build(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
             return {"websocket_message": args[0]}
 
+        self.handshake = Event(f"{package}.request", _asgi_handshake, pin_source=pin_source, deferred_end=True)
         self.receive = Event(f"{package}.websocket.receive", build, pin_source=pin_source)
         self.send = Event(f"{package}.websocket.send", build, pin_source=pin_source)
         self.close = Event(f"{package}.websocket.close", build, pin_source=pin_source)
@@ -352,7 +355,7 @@ class _TracedAsgiApp:
             return await self._app(scope, receive, send)
         outer = _exchange.get()
         nested = outer is not None and outer.scope is scope and outer.mounts is not None
-        request, _ = events.handshake.context(self._app, (scope, nested), {})
+        request, _ = ws.handshake.context(self._app, (scope, nested), {})
         if request is None:
             return await self._app(scope, receive, send)
         connection = WebSocketConnection(request, scope.get("path", ""), scope.get("client"))
