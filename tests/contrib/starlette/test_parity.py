@@ -49,14 +49,17 @@ def test_v2_matches_ddtrace(app, variant):
 WS_WORKLOAD = str(Path(__file__).with_name("ws_workload.py"))
 
 
-def websocket_variants() -> dict:
-    """What ddtrace's websocket settings imply: messages traced or not, in traces of their own or the handshake's,
-    taking the handshake's sampling decision or not; also the v1 schema (which leaves a handshake's name)."""
+def websocket_variants(app: str) -> dict:
+    """What ddtrace's websocket settings imply: messages traced or not (also by the deprecated
+    ``DD_ASGI_TRACE_WEBSOCKET``), in traces of their own or the handshake's, taking the handshake's sampling
+    decision or not; the caller's context ignored; the v1 schema (which leaves a handshake's name)."""
     return {
         "default": {},
         "no_messages": {"DD_TRACE_WEBSOCKET_MESSAGES_ENABLED": "false"},
+        "no_messages_deprecated": {"DD_ASGI_TRACE_WEBSOCKET": "false"},
         "same_trace": {"DD_TRACE_WEBSOCKET_MESSAGES_SEPARATE_TRACES": "false"},
         "no_inherit_sampling": {"DD_TRACE_WEBSOCKET_MESSAGES_INHERIT_SAMPLING": "false"},
+        "no_distributed": {f"DD_{app.upper()}_DISTRIBUTED_TRACING": "false"},
         "v1_service": {"DD_TRACE_SPAN_ATTRIBUTE_SCHEMA": "v1", "DD_SERVICE": "store"},
     }
 
@@ -65,13 +68,13 @@ WS_RUNS = [
     (app, server, v)
     for app in ("starlette", "fastapi")
     for server in ("testclient", "uvicorn")
-    for v in sorted(websocket_variants())
+    for v in sorted(websocket_variants(app))
 ]
 
 
 @pytest.mark.parametrize(("app", "server", "variant"), WS_RUNS)
 def test_websockets_match_ddtrace(app, server, variant):
-    env = {**websocket_variants()[variant], "DDI_ASGI_APP": app, "DDI_WS_SERVER": server}
+    env = {**websocket_variants(app)[variant], "DDI_ASGI_APP": app, "DDI_WS_SERVER": server}
     env.update(DDI_HTTP_PORT=str(free_port()), PYTHONPATH=str(Path(__file__).parent))
-    min_spans = 0 if variant == "no_messages" else 20
+    min_spans = 0 if variant.startswith("no_messages") else 20
     assert_parity(WS_WORKLOAD, f"{app}-ws-{server}-{variant}", env, set(), min_spans=min_spans)
