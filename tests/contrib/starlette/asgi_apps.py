@@ -236,6 +236,11 @@ async def _spill(websocket: Any) -> None:
     raise Spill("spilt")
 
 
+async def _early(websocket: Any) -> None:
+    """Raises before accepting."""
+    raise Spill("too early")
+
+
 async def _refuse(websocket: Any) -> None:
     """Closes before accepting: the server refuses the handshake."""
     await websocket.close(code=1008)
@@ -250,6 +255,7 @@ def websocket_routes() -> List[Any]:
         WebSocketRoute("/ws/bye", _bye),
         WebSocketRoute("/ws/spill", _spill),
         WebSocketRoute("/ws/refuse", _refuse),
+        WebSocketRoute("/ws/early", _early),
         Mount("/live", routes=[WebSocketRoute("/feed/{name}", _echo)]),
     ]
 
@@ -284,6 +290,10 @@ def create_fastapi_websockets() -> Any:
     @app.websocket("/ws/refuse")
     async def refuse(websocket: WebSocket) -> None:
         await _refuse(websocket)
+
+    @app.websocket("/ws/early")
+    async def early(websocket: WebSocket) -> None:
+        await _early(websocket)
 
     return app
 

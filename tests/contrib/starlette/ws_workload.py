@@ -1,8 +1,8 @@
 """Websocket connections to the Starlette or the FastAPI app (DDI_ASGI_APP), through Starlette's test client or
 (DDI_WS_SERVER=uvicorn) to a real uvicorn server in this process, run under ddtrace and under v2: messages both
-ways (text and bytes), a client's close, a server's close with a code and a reason, an endpoint raising, a
-refused handshake, a caller's distributed context, a server cancelling the application while it waits for a
-message, a mounted route and a mounted application (Starlette)."""
+ways (text and bytes), a client's close, a server's close with a code and a reason, an endpoint raising (after
+accepting, and before), a refused handshake, a caller's distributed context, a server cancelling the application
+while it waits for a message, a mounted route and a mounted application (Starlette)."""
 
 import asyncio
 import os
@@ -58,6 +58,13 @@ class TestClientSteps:
         except self.closed as e:
             print("refused", e.code)
 
+    def early(self):
+        try:
+            with self.connect("/ws/early", ()):
+                pass
+        except asgi_apps.Spill as e:
+            print("early raised", e)
+
 
 class UvicornSteps:
     def __init__(self):
@@ -104,14 +111,17 @@ class UvicornSteps:
             except ConnectionClosed as e:
                 print("spill closed", e.rcvd is None)
 
-    def refuse(self):
+    def refuse(self, path="/ws/refuse"):
         from websockets.exceptions import InvalidStatus
 
         try:
-            with self.connect("/ws/refuse"):
+            with self.connect(path):
                 pass
         except InvalidStatus as e:
-            print("refused", e.response.status_code)
+            print("refused", path, e.response.status_code)
+
+    def early(self):
+        self.refuse("/ws/early")
 
 
 def cancelled():
@@ -141,7 +151,7 @@ def cancelled():
 
 
 steps = UvicornSteps() if os.environ.get("DDI_WS_SERVER") == "uvicorn" else TestClientSteps()
-STEPS = [lambda: steps.echo("/ws/echo/lobby"), steps.bye, steps.spill, steps.refuse]
+STEPS = [lambda: steps.echo("/ws/echo/lobby"), steps.bye, steps.spill, steps.refuse, steps.early]
 STEPS.append(lambda: steps.echo("/ws/echo/vip", CALLER))
 STEPS.append(cancelled)
 if APP == "starlette":
