@@ -37,6 +37,7 @@ from ddtrace_integrations.tracing_plugins.base.events import WebContext
 from ddtrace_integrations.tracing_plugins.base.events import WebResponseContext
 from ddtrace_integrations.tracing_plugins.base.events import WebSocketConnection
 from ddtrace_integrations.tracing_plugins.base.events import WebSocketMessage
+from ddtrace_integrations.tracing_plugins.base.events import _slots
 
 log = dd.get_logger(__name__)
 
@@ -51,7 +52,7 @@ class Route:
     tags: Dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **_slots)  # one per request: no instance dict
 class _Exchange:
     request: dd.ExecutionContext
     application: Optional[InternalContext]
