@@ -18,6 +18,9 @@ from typing import Tuple
 import wrapt
 from ddtrace import config
 from ddtrace._trace import _inferred_proxy
+from ddtrace._trace._span_link import SpanLinkKind as _SpanLinkKind
+from ddtrace._trace._span_pointer import _SpanPointerDirection
+from ddtrace._trace._span_pointer import _SpanPointerDirectionName
 from ddtrace._trace.pin import Pin
 from ddtrace.constants import _SPAN_MEASURED_KEY as MEASURED_KEY
 from ddtrace.constants import ERROR_MSG
@@ -28,9 +31,12 @@ from ddtrace.constants import MANUAL_KEEP_KEY
 from ddtrace.constants import SERVICE_KEY
 from ddtrace.constants import SERVICE_VERSION_KEY
 from ddtrace.constants import SPAN_KIND
+from ddtrace.contrib.internal.trace_utils import _copy_trace_level_tags
 from ddtrace.contrib.internal.trace_utils import int_service
 from ddtrace.contrib.internal.trace_utils import set_http_meta
 from ddtrace.contrib.internal.trace_utils import set_service_and_source
+from ddtrace.ext import SpanLinkKind
+from ddtrace.ext.net import TARGET_HOST
 from ddtrace.ext.net import TARGET_PORT
 from ddtrace.ext.sql import normalize_vendor
 from ddtrace.internal import _service_state
@@ -39,11 +45,13 @@ from ddtrace.internal import process_tags
 from ddtrace.internal.constants import _SERVICE_SOURCE as SERVICE_SOURCE
 from ddtrace.internal.constants import COMPONENT
 from ddtrace.internal.constants import PROPAGATED_HASH
+from ddtrace.internal.constants import SPAN_LINK_KIND
 from ddtrace.internal.datastreams import data_streams_processor
 from ddtrace.internal.datastreams.processor import DsmPathwayCodec
 from ddtrace.internal.datastreams.utils import _calculate_byte_size
 from ddtrace.internal.logger import get_logger
 from ddtrace.internal.peer_service.processor import PeerServiceProcessor
+from ddtrace.internal.sampling import _inherit_sampling_tags
 from ddtrace.internal.schema import SCHEMA_VERSION
 from ddtrace.internal.schema import SpanDirection
 from ddtrace.internal.schema import schematize_cache_operation
@@ -71,6 +79,8 @@ __all__ = [
     "PROPAGATED_HASH",
     "SCHEMA_VERSION",
     "SPAN_KIND",
+    "SPAN_LINK_KIND",
+    "TARGET_HOST",
     "HTTPPropagator",
     "Pin",
     "Span",
@@ -590,3 +600,26 @@ peer_service_defaults: Callable[[], Optional[bool]] = functools.partial(
 def parent_of(span: Span) -> Any:
     """The span or context ``span`` was started as a child of (None for a root span)."""
     return span._parent if span._parent is not None else span._parent_context
+
+
+# --- websocket messages: ddtrace's links to the handshake and the trace-level state they carry over ---
+
+LINK_EXECUTED = {SPAN_LINK_KIND: SpanLinkKind.EXECUTED}
+LINK_RESUMING = {SPAN_LINK_KIND: SpanLinkKind.RESUMING}
+# ddtrace's span pointer attributes for a message received (upstream) or sent (downstream)
+POINTER_UP = {"link.name": _SpanPointerDirectionName.UPSTREAM, "ptr.dir": _SpanPointerDirection.UPSTREAM}
+POINTER_DOWN = {"link.name": _SpanPointerDirectionName.DOWNSTREAM, "ptr.dir": _SpanPointerDirection.DOWNSTREAM}
+POINTER_KIND = _SpanLinkKind.SPAN_POINTER.value
+# A span in a trace of its own takes the sampling decision, baggage and origin of the span it continues.
+copy_trace_level_tags = _copy_trace_level_tags
+
+
+def inherit_sampling(span: Span, source: Span) -> None:
+    """Tag ``span`` as taking the sampling decision of ``source``'s local root."""
+    _inherit_sampling_tags(span, source._local_root)
+
+
+def has_remote_parent(span: Span) -> bool:
+    """Whether ``span`` continues a context extracted from a caller."""
+    parent = span._parent_context
+    return parent is not None and bool(parent._is_remote)

@@ -60,6 +60,8 @@ from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
 from ddtrace_integrations.tracing_plugins.base.events import StorageContext
 from ddtrace_integrations.tracing_plugins.base.events import WebContext
 from ddtrace_integrations.tracing_plugins.base.events import WebResponseContext
+from ddtrace_integrations.tracing_plugins.base.events import WebSocketConnection
+from ddtrace_integrations.tracing_plugins.base.events import WebSocketMessage
 from ddtrace_integrations.tracing_plugins.base.http_client import HTTPClientPlugin
 from ddtrace_integrations.tracing_plugins.base.inbound import InboundPlugin
 from ddtrace_integrations.tracing_plugins.base.internal import InternalPlugin
@@ -70,6 +72,9 @@ from ddtrace_integrations.tracing_plugins.base.server import ServerPlugin
 from ddtrace_integrations.tracing_plugins.base.storage import StoragePlugin
 from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
+from ddtrace_integrations.tracing_plugins.base.websocket import WebSocketClosePlugin
+from ddtrace_integrations.tracing_plugins.base.websocket import WebSocketReceivePlugin
+from ddtrace_integrations.tracing_plugins.base.websocket import WebSocketSendPlugin
 from ddtrace_integrations.web import AsgiEvents
 from ddtrace_integrations.web import Route
 from ddtrace_integrations.web import WsgiEvents
@@ -137,6 +142,11 @@ __all__ = [
     "TracingPlugin",
     "WebContext",
     "WebResponseContext",
+    "WebSocketClosePlugin",
+    "WebSocketConnection",
+    "WebSocketMessage",
+    "WebSocketReceivePlugin",
+    "WebSocketSendPlugin",
     "WsgiEvents",
     "acknowledged",
     "argument",

@@ -35,6 +35,9 @@ from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.tracing_plugins.base.events import InternalContext
 from ddtrace_integrations.tracing_plugins.base.events import WebContext
 from ddtrace_integrations.tracing_plugins.base.events import WebResponseContext
+from ddtrace_integrations.tracing_plugins.base.events import WebSocketConnection
+from ddtrace_integrations.tracing_plugins.base.events import WebSocketMessage
+from ddtrace_integrations.tracing_plugins.base.events import _slots
 
 log = dd.get_logger(__name__)
 
@@ -49,13 +52,14 @@ class Route:
     tags: Dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **_slots)  # one per request: no instance dict
 class _Exchange:
     request: dd.ExecutionContext
     application: Optional[InternalContext]
     routed: str  # ``context.routed.{package}.request``: plugins name the request span once it is routed
     scope: Any = None  # ASGI: the scope the exchange serves (a mounted application is handed the same dict)
     mounts: Optional[_Mounts] = None  # ASGI: the route parts of the exchanges nested on that scope
+    websocket: Optional[WebSocketConnection] = None  # ASGI: the connection, for the applications nested on it
 
 
 @dataclass
@@ -124,7 +128,7 @@ def route_part(owner: Any, path: str, full: Optional[str] = None) -> None:
 
 def _name(exchange: _Exchange, path: str, route: bool) -> None:
     web: WebContext = exchange.request.get_item("web_context")
-    web.resource = f"{web.method} {path}"
+    web.resource = path if web.websocket else f"{web.method} {path}"  # a handshake has no method
     if route:
         web.route = path
     if dd.core.has_listeners(exchange.routed):
@@ -241,6 +245,10 @@ class AsgiEvents:
     template (and whether it is a whole route, not a mount's prefix) of a request that ends with no router step
     reported (a middleware answered first, as for a CORS preflight). ``middleware_class()`` is the same
     wrapping as a class a framework's middleware list instantiates with the next application.
+
+    ``websocket``: a websocket connection's handshake is a ``{package}.request`` too (``WebContext.websocket``),
+    ending when the application accepts the connection or returns; each receive, each message sent and the
+    close sent are ``{package}.websocket.receive`` / ``.send`` / ``.close`` contexts (``WebSocketMessage``).
     """
 
     def __init__(
@@ -250,11 +258,13 @@ class AsgiEvents:
         pin_source: Any,
         middleware: bool = False,
         resolve_route: Optional[Callable[[Dict[str, Any]], Optional[Tuple[str, bool]]]] = None,
+        websocket: bool = False,
     ) -> None:
         self.request = Event(f"{package}.request", _asgi_request, pin_source=pin_source, deferred_end=True)
         self.routed = routed_event(self.request)
         self.middleware = middleware
         self.resolve_route = resolve_route
+        self.websocket = _WebSocketEvents(package, pin_source) if websocket else None
 
     def traced_app(self, app: Any) -> Any:
         return _TracedAsgiApp(app, self)
@@ -269,6 +279,20 @@ class AsgiEvents:
         return TracedAsgiMiddleware
 
 
+class _WebSocketEvents:
+    """The handshake (the request event, built as a handshake: the HTTP one's build is left as it is) and the
+    messages."""
+
+    def __init__(self, package: str, pin_source: Any) -> None:
+        def build(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+            return {"websocket_message": args[0]}
+
+        self.handshake = Event(f"{package}.request", _asgi_handshake, pin_source=pin_source, deferred_end=True)
+        self.receive = Event(f"{package}.websocket.receive", build, pin_source=pin_source)
+        self.send = Event(f"{package}.websocket.send", build, pin_source=pin_source)
+        self.close = Event(f"{package}.websocket.close", build, pin_source=pin_source)
+
+
 class _TracedAsgiApp:
     def __init__(self, app: Any, events: AsgiEvents) -> None:
         self._app = app
@@ -277,6 +301,8 @@ class _TracedAsgiApp:
     async def __call__(self, scope: Dict[str, Any], receive: Callable, send: Callable) -> Any:
         events = self._events
         if not dd.core.has_listeners(events.request.started) or scope.get("type") != "http":
+            if events.websocket is not None and scope.get("type") == "websocket":
+                return await self._websocket(scope, receive, send, events.websocket)
             return await self._app(scope, receive, send)
         outer = _exchange.get()
         nested = outer is not None and outer.scope is scope and outer.mounts is not None
@@ -323,13 +349,76 @@ class _TracedAsgiApp:
                     exchange.mounts.exchanges.remove(exchange)
                 self._end(exchange, None, None, None)
 
+    async def _websocket(self, scope: Dict[str, Any], receive: Callable, send: Callable, ws: _WebSocketEvents) -> Any:
+        """The handshake, traced as a request until the connection is accepted; the messages as they go."""
+        events = self._events
+        if not dd.core.has_listeners(events.request.started):
+            return await self._app(scope, receive, send)
+        outer = _exchange.get()
+        nested = outer is not None and outer.scope is scope and outer.mounts is not None
+        request, _ = ws.handshake.context(self._app, (scope, nested), {})
+        if request is None:
+            return await self._app(scope, receive, send)
+        connection = WebSocketConnection(request, scope.get("path", ""), scope.get("client"))
+        if nested and outer is not None and outer.websocket is not None:
+            connection.state = outer.websocket.state
+        exchange = _Exchange(request, None, events.routed, scope, websocket=connection)
+        state, has_listeners = connection.state, dd.core.has_listeners
+
+        async def traced_receive() -> Any:
+            if not has_listeners(ws.receive.started):
+                return await receive()
+            data = WebSocketMessage(connection)
+            ctx, _ = ws.receive.context(None, (data,), {})
+            if ctx is None:
+                return await receive()
+            with ctx:
+                message = data.message = await receive()
+                kind = message.get("type") if isinstance(message, Mapping) else None
+                if kind == "websocket.receive":
+                    state["received"] = ctx
+                elif kind == "websocket.disconnect":
+                    state["received"] = None
+                    _publish(ws.close, WebSocketMessage(connection, message))
+                return message
+
+        async def traced_send(message: Any) -> Any:
+            kind = message.get("type") if isinstance(message, Mapping) else None
+            if kind == "websocket.accept":
+                self._end(exchange, None, None, None)
+            elif kind == "websocket.send":
+                _publish(ws.send, WebSocketMessage(connection, message))
+            elif kind == "websocket.close":
+                _publish(ws.close, WebSocketMessage(connection, message))
+                state["received"] = None
+            return await send(message)
+
+        with request:
+            if events.middleware:
+                mounts = outer.mounts if nested and outer is not None and outer.mounts is not None else _Mounts()
+                mounts.exchanges.append(exchange)
+                exchange.mounts = mounts
+            token = _exchange.set(exchange)
+            try:
+                return await self._app(scope, traced_receive, traced_send)
+            except BaseException as e:
+                if isinstance(e, Exception):
+                    _answered_500(request)
+                self._end(exchange, *sys.exc_info())
+                raise
+            finally:
+                _exchange.reset(token)
+                if exchange.mounts is not None:
+                    exchange.mounts.exchanges.remove(exchange)
+                self._end(exchange, None, None, None)
+
     def _end(self, exchange: _Exchange, *exc_info: Any) -> None:
-        """End the request (once), named by ``resolve_route`` first when no router step named it."""
+        """End the request (once), named by ``resolve_route`` first when no router step named an HTTP one."""
         request = exchange.request
         if request._end_event_dispatched:
             return
         resolve, mounts = self._events.resolve_route, exchange.mounts
-        if resolve is not None and mounts is not None and not mounts.paths:
+        if resolve is not None and mounts is not None and not mounts.paths and exchange.scope.get("type") == "http":
             try:
                 found = resolve(exchange.scope)
                 if found is not None:
@@ -344,10 +433,23 @@ class _TracedAsgiApp:
         return getattr(self._app, name)
 
 
+def _publish(event: Event, message: WebSocketMessage) -> None:
+    """A websocket message's span, over before the message goes (as ddtrace's)."""
+    if not dd.core.has_listeners(event.started):
+        return
+    ctx, _ = event.context(None, (message,), {})
+    if ctx is not None:
+        with ctx:
+            pass
+
+
 def _answered_500(request: dd.ExecutionContext) -> None:
     """The application raised: its server answers 500 (whatever it had started to send)."""
     response: Optional[WebResponseContext] = request.get_item("web_response")
     request.set_item("web_response", WebResponseContext(500, response.headers if response is not None else {}))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
 def _asgi_request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
@@ -358,7 +460,7 @@ def _asgi_request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
     host = headers.get("host")
     server = scope.get("server")
     if not host and server and len(server) == 2:
-        default = {"http": 80, "https": 443}.get(scheme)
+        default = _DEFAULT_PORTS.get(scheme)
         host = server[0] + (f":{server[1]}" if server[1] is not None and server[1] != default else "")
     query = scope.get("query_string", b"").decode("latin-1")
     url = f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
@@ -377,6 +479,15 @@ def _asgi_request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         nested=nested,
     )
     return {"web_context": web}
+
+
+def _asgi_handshake(instance: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    """A websocket connection's request: no method (ddtrace's resources say "websocket"), upgraded."""
+    items = _asgi_request(instance, args, kwargs)
+    web: WebContext = items["web_context"]
+    web.method, web.websocket = "websocket", True
+    web.tags["http.upgraded"] = "websocket"
+    return items
 
 
 def _decoded(pairs: Iterable[Any]) -> Iterator[Tuple[str, str]]:

@@ -45,6 +45,9 @@ INTEGRATIONS: Dict[str, Tuple[str, bool, bool, Tuple[str, ...]]] = {
     "django-asgi": ("django/workload.py", True, True, ("on_start", "on_finish", "build")),  # under uvicorn
     "starlette": ("starlette/workload.py", True, True, ("on_start", "on_finish", "build")),
     "fastapi": ("starlette/workload.py", True, True, ("on_start", "on_finish", "build")),  # DDI_ASGI_APP=fastapi
+    # websocket connections to a uvicorn server: handshakes and messages
+    "starlette-ws": ("starlette/ws_workload.py", True, True, ("on_start", "on_finish", "build")),
+    "fastapi-ws": ("starlette/ws_workload.py", True, True, ("on_start", "on_finish", "build")),
     "kafka": ("kafka/workload.py", False, False, DB),
     "aiokafka": ("aiokafka/workload.py", False, False, PRODUCER),
     "kafka_python": ("kafka/kafka_python_workload.py", False, False, PRODUCER),
@@ -83,8 +86,10 @@ def _env(integration: str) -> Dict[str, str]:
         env["PYTHONPATH"] = str(HERE / Path(workload).parent)
     if integration == "django-asgi":
         env["DDI_DJANGO_SERVER"] = "asgi"
-    if integration == "fastapi":
+    if integration.startswith("fastapi"):
         env["DDI_ASGI_APP"] = "fastapi"
+    if integration.endswith("-ws"):
+        env["DDI_WS_SERVER"] = "uvicorn"
     return env
 
 

@@ -376,6 +376,45 @@ def fastapi_calls() -> Iterator[Run]:
         yield run
 
 
+@contextlib.contextmanager
+def websocket_calls() -> Iterator[Run]:
+    """One websocket connection a call, as a server makes it: accepted, one text message echoed, the client's
+    close (a handshake span and five message spans)."""
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+
+    async def echo(websocket: Any) -> None:
+        await websocket.accept()
+        await websocket.send_text(await websocket.receive_text())
+        await websocket.receive()
+
+    app = Starlette(routes=[WebSocketRoute("/ws/{n:int}", echo)])
+    scope = {"type": "websocket", "path": "/ws/1", "raw_path": b"/ws/1", "query_string": b"", "scheme": "ws"}
+    scope.update(headers=[(b"host", b"memory")], server=("memory", 80), client=("127.0.0.1", 1))
+    incoming = ({"type": "websocket.connect"}, {"type": "websocket.receive", "text": "hi"})
+
+    async def connection() -> None:
+        messages = iter(incoming)
+
+        async def receive() -> Dict[str, Any]:
+            return next(messages, {"type": "websocket.disconnect", "code": 1000})
+
+        async def send(message: Dict[str, Any]) -> None:
+            pass
+
+        await app(dict(scope), receive, send)
+
+    async def many(n: int) -> None:
+        for _ in range(n):
+            await connection()
+
+    loop = asyncio.new_event_loop()
+    try:
+        yield lambda n: loop.run_until_complete(many(n))
+    finally:
+        loop.close()
+
+
 def new_topic() -> str:
     sys.path.insert(0, str(Path(__file__).parent / "kafka"))
     try:
@@ -481,6 +520,7 @@ WORKLOADS: Dict[str, Workload] = {
     "django": ("django", "django.request", django_calls, 200_000, 2_000),
     "starlette": ("starlette", "starlette.request", starlette_calls, 100_000, 3_000),
     "fastapi": ("fastapi", "fastapi.request", fastapi_calls, 100_000, 2_000),
+    "starlette-websocket": ("starlette", "starlette.request", websocket_calls, 20_000, 1_000),
     "kafka": ("kafka", "kafka.produce", kafka_calls, 200_000, 20_000),
     "aiokafka": ("aiokafka", "kafka.produce", aiokafka_calls, 200_000, 10_000),
     "kafka_python": ("kafka_python", "kafka.produce", kafka_python_calls, 200_000, 20_000),

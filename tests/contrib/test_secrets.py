@@ -164,6 +164,29 @@ def test_starlette_and_fastapi_keep_secrets_out_of_spans(framework, spans):
     assert_secret_free(spans.spans, 1)
 
 
+@pytest.mark.parametrize("framework", ["starlette", "fastapi"])
+def test_starlette_and_fastapi_websockets_keep_secrets_out_of_spans(framework, spans):
+    """A handshake carrying every secret, and a message holding one (a message's size is tagged, never its text)."""
+    sys.path.insert(0, str(Path(__file__).parent / "starlette"))
+    ddtrace_integrations.patch(starlette=True, fastapi=True)
+    try:
+        import asgi_apps
+        from starlette.testclient import TestClient
+
+        if framework == "starlette":
+            app = asgi_apps.create_starlette_websockets()
+        else:
+            app = asgi_apps.create_fastapi_websockets()
+        with TestClient(app).websocket_connect("/ws/echo/a" + QUERY, headers=HEADERS) as ws:
+            ws.send_text(SECRETS["header"])
+            assert ws.receive_text() == "echo " + SECRETS["header"]
+    finally:
+        sys.path.remove(str(Path(__file__).parent / "starlette"))
+        ddtrace_integrations.unpatch(starlette=True, fastapi=True)
+    # the handshake, the connect message's and the message's receives, the echo, the client's close and its receive
+    assert_secret_free(spans.spans, 6)
+
+
 # --- databases: the password of a DSN, of a URL-style DSN's userinfo, or of a keyword never reaches a tag ---
 
 DB_PASSWORD = "S3cretDbPassword"

@@ -198,3 +198,134 @@ def create_fastapi() -> Any:
 
     app.mount("/api", sub)
     return app
+
+
+class Spill(Exception):
+    pass
+
+
+async def _echo(websocket: Any) -> None:
+    """Echoes text and bytes until the client closes."""
+    from starlette.websockets import WebSocketDisconnect
+
+    await websocket.accept()
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("text") is not None:
+                await websocket.send_text("echo " + message["text"])
+            else:
+                await websocket.send_bytes(b"echo " + message["bytes"])
+    except WebSocketDisconnect:
+        return
+
+
+async def _bye(websocket: Any) -> None:
+    """Answers one message, then closes with a code and a reason."""
+    await websocket.accept()
+    await websocket.send_text("hi " + await websocket.receive_text())
+    await websocket.close(code=4001, reason="done")
+
+
+async def _spill(websocket: Any) -> None:
+    """Raises once a message came."""
+    await websocket.accept()
+    await websocket.receive_text()
+    raise Spill("spilt")
+
+
+async def _early(websocket: Any) -> None:
+    """Raises before accepting."""
+    raise Spill("too early")
+
+
+async def _refuse(websocket: Any) -> None:
+    """Closes before accepting: the server refuses the handshake."""
+    await websocket.close(code=1008)
+
+
+def websocket_routes() -> List[Any]:
+    from starlette.routing import Mount
+    from starlette.routing import WebSocketRoute
+
+    return [
+        WebSocketRoute("/ws/echo/{room}", _echo),
+        WebSocketRoute("/ws/bye", _bye),
+        WebSocketRoute("/ws/spill", _spill),
+        WebSocketRoute("/ws/refuse", _refuse),
+        WebSocketRoute("/ws/early", _early),
+        Mount("/live", routes=[WebSocketRoute("/feed/{name}", _echo)]),
+    ]
+
+
+def create_starlette_websockets() -> Any:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.routing import WebSocketRoute
+
+    sub = Starlette(routes=[WebSocketRoute("/chat/{name}", _echo)])
+    return Starlette(routes=[*websocket_routes(), Mount("/sub", app=sub)])
+
+
+def create_fastapi_websockets() -> Any:
+    from fastapi import FastAPI
+    from fastapi import WebSocket
+
+    app = FastAPI()
+
+    @app.websocket("/ws/echo/{room}")
+    async def echo(websocket: WebSocket, room: str) -> None:
+        await _echo(websocket)
+
+    @app.websocket("/ws/bye")
+    async def bye(websocket: WebSocket) -> None:
+        await _bye(websocket)
+
+    @app.websocket("/ws/spill")
+    async def spill(websocket: WebSocket) -> None:
+        await _spill(websocket)
+
+    @app.websocket("/ws/refuse")
+    async def refuse(websocket: WebSocket) -> None:
+        await _refuse(websocket)
+
+    @app.websocket("/ws/early")
+    async def early(websocket: WebSocket) -> None:
+        await _early(websocket)
+
+    return app
+
+
+# Messages no application should send, sent by ``OddSender`` after the first message it receives.
+ODD_MESSAGES: List[Any] = [
+    {"type": "websocket.send", "text": None, "bytes": b"x"},
+    {"type": "websocket.send", "text": 7},
+    {"type": "websocket.send"},
+    {"type": "websocket.send", "bytes": None},
+    {"no": "type"},
+    {"type": "websocket.send", "text": "\ud800"},
+    {"type": "websocket.close", "code": "odd", "reason": 5},
+    {"type": "websocket.close", "code": {}, "reason": None},
+]
+
+
+class OddSender:
+    """A raw ASGI websocket endpoint: accepts, then answers the first message with ``ODD_MESSAGES``."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        message = await receive()
+        if isinstance(message, dict) and message.get("type") == "websocket.receive":
+            for odd in ODD_MESSAGES:
+                await send(odd)
+        await receive()
+
+
+def create_starlette_odd_websockets() -> Any:
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+
+    return Starlette(routes=[*websocket_routes(), WebSocketRoute("/ws/odd", OddSender())])

@@ -1,7 +1,9 @@
 """Starlette and FastAPI under bad input: ASGI scopes no server should send (header bytes of every shape, odd
 hosts, clients, methods, paths and queries) handed to the application directly, each served exactly as with
-the plugins off, with one request span; and a property test: malformed ``traceparent``/``tracestate``/
-``x-datadog-*`` headers never break a request, and a request span continues only a well-formed context."""
+the plugins off, with one request span; websocket scopes, messages and message sequences no server or
+application should send, likewise with one handshake span; and a property test: malformed ``traceparent``/
+``tracestate``/``x-datadog-*`` headers never break a request, and a request span continues only a well-formed
+context."""
 
 from __future__ import annotations
 
@@ -139,3 +141,80 @@ def test_any_propagation_headers_are_served_and_continue_only_wellformed_context
     request = spans.one(f"{framework}.request")
     if request.parent_id:
         assert_valid_parent(request.trace_id, request.parent_id, [headers])
+
+
+# name -> (changes to a well-formed websocket scope for /ws/echo/x or /ws/odd, what the server's receive returns)
+TEXT = {"type": "websocket.receive", "text": "tea"}
+WS_CASES: Dict[str, Tuple[Dict[str, Any], List[Any]]] = {
+    "client_none": ({"client": None}, [TEXT]),
+    "client_empty": ({"client": []}, [TEXT]),
+    "client_not_a_pair": ({"client": 5}, [TEXT]),  # not traced (nor would an HTTP request be)
+    "client_garbage": ({"client": ("not-an-ip", "port")}, [TEXT]),
+    "no_path": ({"path": None}, [TEXT]),
+    "no_headers_no_server": ({"headers": [], "server": None}, [TEXT]),
+    "scheme_odd": ({"scheme": "gopher"}, [TEXT]),
+    "subprotocols_odd": ({"subprotocols": [None, 5]}, [TEXT]),
+    "method_on_a_websocket": ({"method": "GET"}, [TEXT]),
+    "text_none": ({}, [{"type": "websocket.receive", "text": None, "bytes": b"x"}]),
+    "text_not_text": ({}, [{"type": "websocket.receive", "text": 5}]),
+    "text_lone_surrogate": ({}, [{"type": "websocket.receive", "text": "\ud800"}]),
+    "no_text_no_bytes": ({}, [{"type": "websocket.receive"}]),
+    "message_without_type": ({}, [{"text": "tea"}]),
+    "message_not_a_dict": ({}, [["websocket.receive", "tea"]]),
+    "disconnect_odd_code": ({}, [{"type": "websocket.disconnect", "code": "x", "reason": b"\xff"}]),
+    "disconnect_code_not_a_value": ({}, [{"type": "websocket.disconnect", "code": [1000], "reason": object()}]),
+    "receive_raises": ({}, [OSError("reset")]),
+    "app_sends_odd_messages": ({"path": "/ws/odd"}, [TEXT]),
+    "odd_sender_no_client": ({"path": "/ws/odd", "client": None}, [TEXT]),
+}
+
+
+def websocket_scope(**changes: Any) -> Dict[str, Any]:
+    """A websocket scope (no method) for /ws/echo/x, with ``changes`` (None: the key left out)."""
+    websocket = {"type": "websocket", "method": None, "scheme": "ws", "path": "/ws/echo/x", "raw_path": None}
+    return scope(**{**websocket, **changes})
+
+
+def serve_websocket(app: Any, scope: Dict[str, Any], incoming: List[Any]) -> Any:
+    """What the server sees of one connection: the exception the application raised (if any) and the messages
+    it sent, ``incoming`` received after the connect message, then a disconnect."""
+    sent: List[Any] = []
+    queue = [{"type": "websocket.connect"}, *incoming, {"type": "websocket.disconnect", "code": 1000}]
+
+    async def receive() -> Any:
+        message = queue.pop(0) if queue else {"type": "websocket.disconnect", "code": 1006}
+        if isinstance(message, Exception):
+            raise message
+        return message
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    async def run() -> None:
+        await app(dict(scope), receive, send)
+
+    kind, value = outcome(lambda: asyncio.run(run()))
+    return kind, (value if kind == "raised" else None, sent)
+
+
+@pytest.fixture(scope="module", params=["starlette", "fastapi"])
+def websocket_app(request: pytest.FixtureRequest, patched) -> Tuple[str, Any]:
+    if request.param == "starlette":
+        return request.param, asgi_apps.create_starlette_odd_websockets()
+    return request.param, asgi_apps.create_fastapi_websockets()
+
+
+@pytest.mark.parametrize("name", sorted(WS_CASES))
+def test_bad_websocket_is_served_as_untraced(websocket_app, name, spans, caplog):
+    framework, application = websocket_app
+    changes, incoming = WS_CASES[name]
+    if framework == "fastapi" and changes.get("path") == "/ws/odd":
+        pytest.skip("the raw endpoint is a Starlette route")
+    case = websocket_scope(**changes)
+    untraced, traced = untraced_then_traced(lambda: serve_websocket(application, case, incoming), spans, caplog)
+    found = spans.named(f"{framework}.request")
+    # the handshake span ended when the connection was accepted: an error after that is not on it (as in ddtrace)
+    accepted = any(m.get("type") == "websocket.accept" for m in traced[1][1])
+    count = 0 if name == "client_not_a_pair" else 1
+    error = traced[0] == "raised" and not accepted
+    assert_same_and_traced(untraced, traced, found, count, caplog.records, framework, error=error)

@@ -44,3 +44,37 @@ def test_v2_matches_ddtrace(app, variant):
     env = {**variants(app)[variant], "DDI_HTTP_PORT": str(free_port()), "DDI_ASGI_APP": app}
     env["PYTHONPATH"] = str(Path(__file__).parent)
     assert_parity(WORKLOAD, f"{app}-{variant}", env, ALLOWED, min_spans=15)
+
+
+WS_WORKLOAD = str(Path(__file__).with_name("ws_workload.py"))
+
+
+def websocket_variants(app: str) -> dict:
+    """What ddtrace's websocket settings imply: messages traced or not (also by the deprecated
+    ``DD_ASGI_TRACE_WEBSOCKET``), in traces of their own or the handshake's, taking the handshake's sampling
+    decision or not; the caller's context ignored; the v1 schema (which leaves a handshake's name)."""
+    return {
+        "default": {},
+        "no_messages": {"DD_TRACE_WEBSOCKET_MESSAGES_ENABLED": "false"},
+        "no_messages_deprecated": {"DD_ASGI_TRACE_WEBSOCKET": "false"},
+        "same_trace": {"DD_TRACE_WEBSOCKET_MESSAGES_SEPARATE_TRACES": "false"},
+        "no_inherit_sampling": {"DD_TRACE_WEBSOCKET_MESSAGES_INHERIT_SAMPLING": "false"},
+        "no_distributed": {f"DD_{app.upper()}_DISTRIBUTED_TRACING": "false"},
+        "v1_service": {"DD_TRACE_SPAN_ATTRIBUTE_SCHEMA": "v1", "DD_SERVICE": "store"},
+    }
+
+
+WS_RUNS = [
+    (app, server, v)
+    for app in ("starlette", "fastapi")
+    for server in ("testclient", "uvicorn")
+    for v in sorted(websocket_variants(app))
+]
+
+
+@pytest.mark.parametrize(("app", "server", "variant"), WS_RUNS)
+def test_websockets_match_ddtrace(app, server, variant):
+    env = {**websocket_variants(app)[variant], "DDI_ASGI_APP": app, "DDI_WS_SERVER": server}
+    env.update(DDI_HTTP_PORT=str(free_port()), PYTHONPATH=str(Path(__file__).parent))
+    min_spans = 0 if variant.startswith("no_messages") else 20
+    assert_parity(WS_WORKLOAD, f"{app}-ws-{server}-{variant}", env, set(), min_spans=min_spans)

@@ -1,6 +1,6 @@
 """Starlette and FastAPI under v2: Starlette's TestClient and a real uvicorn server; route templates, path
 params, mounted apps and routers, errors and HTTP exceptions, streamed bodies, background tasks,
-serialize_response, propagation, and the untraced path once unpatched."""
+serialize_response, propagation, websockets (handshake and messages), and the untraced path once unpatched."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 from typing import Iterator
+from typing import List
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ from helpers import bin_path
 from helpers import disabled_path_calls
 from helpers import outcome
 from helpers import patched_fixture
+from helpers import plugins_off
 from helpers import run_python
 from helpers import wait_for_spans
 from http_server import uvicorn_serving
@@ -295,18 +297,101 @@ def test_run_honours_dd_trace_starlette_and_fastapi_enabled(env, counts):
     assert f"spans {counts}" in out, out
 
 
-def test_websockets_pass_through_untraced(spans):
-    """Not reproduced (docs/differences.md): ddtrace's handshake and message spans."""
-    from starlette.applications import Starlette
-    from starlette.routing import WebSocketRoute
+def create_websockets(framework: str) -> Any:
+    if framework == "starlette":
+        return asgi_apps.create_starlette_websockets()
+    return asgi_apps.create_fastapi_websockets()
+
+
+def websocket_session(app: Any) -> List[Any]:
+    """What a client of ``app`` sees over the test client: echoes, a server's close (code and reason), an
+    endpoint's exception, a refused handshake, a client leaving mid-conversation."""
     from starlette.testclient import TestClient
 
-    async def echo(websocket: Any) -> None:
-        await websocket.accept()
-        await websocket.send_text("echo " + await websocket.receive_text())
-        await websocket.close()
+    client, seen = TestClient(app), []
+    with client.websocket_connect("/ws/echo/a") as ws:
+        ws.send_text("tea")
+        ws.send_bytes(b"\x00")
+        seen += [ws.receive_text(), ws.receive_bytes()]
+    with client.websocket_connect("/ws/bye") as ws:
+        ws.send_text("ann")
+        seen += [ws.receive_text(), outcome(ws.receive_text)]
 
-    with TestClient(Starlette(routes=[WebSocketRoute("/ws", echo)])).websocket_connect("/ws") as ws:
-        ws.send_text("hi")
-        assert ws.receive_text() == "echo hi"
+    def spill() -> Any:
+        with client.websocket_connect("/ws/spill") as ws:
+            ws.send_text("x")
+            return ws.receive_text()
+
+    def refuse() -> Any:
+        with client.websocket_connect("/ws/refuse"):
+            return "accepted"
+
+    seen += [outcome(spill), outcome(refuse)]
+    with client.websocket_connect("/ws/echo/b") as ws:
+        ws.send_text("leaving")
+    return [repr(x) for x in seen]
+
+
+def test_websocket_behaviour_is_unchanged(framework, spans):
+    """Messages, close codes and reasons, the endpoint's exception and a refused handshake, as untraced."""
+    import starlette.testclient  # noqa: F401  (imported first: a module imported while off would turn them on)
+
+    app = create_websockets(framework)
+    with plugins_off(framework):
+        untraced = websocket_session(app)
     assert spans.spans == []
+    traced = websocket_session(create_websockets(framework))
+    assert traced == untraced
+    assert len(spans.named(f"{framework}.request")) == 5  # every handshake
+    assert spans.named("websocket.send") and spans.named("websocket.close")
+
+
+def test_websocket_message_spans_link_to_the_handshake_as_span_pointers(framework, spans):
+    """Under uvicorn, a handshake continuing a caller's trace: each message received and sent links to it
+    with ddtrace's span pointer, numbered per direction; the messages are traces of their own that take the
+    handshake's sampling decision."""
+    from websockets.sync.client import connect
+
+    caller = {"x-datadog-trace-id": "1234", "x-datadog-parent-id": "5678", "x-datadog-sampling-priority": "2"}
+    with uvicorn_serving(create_websockets(framework)) as url:
+        with connect(url.replace("http", "ws") + "/ws/echo/r", additional_headers=caller) as ws:
+            for text in ("one", "two"):
+                ws.send(text)
+                assert ws.recv() == "echo " + text
+        wait_for_spans(spans, "websocket.close", 1)
+    handshake = spans.one(f"{framework}.request")
+    assert (handshake.trace_id, handshake.parent_id, handshake.resource) == (1234, 5678, "websocket /ws/echo/r")
+    assert_span(handshake, meta={"http.upgraded": "websocket", "span.kind": "server"})
+    assert handshake.get_tag("http.method") is None
+    ids = f"{handshake.trace_id:032x}{handshake.span_id:016x}"
+    received = [s for s in spans.named("websocket.receive") if s.get_tag("span.kind") == "consumer"]
+    assert [s.get_metric("websocket.message.length") for s in received] == [3, 3]
+    for n, span in enumerate(received, 1):
+        assert span.parent_id is None and span.trace_id != handshake.trace_id
+        assert span.context.sampling_priority == 2 and span.get_metric("_dd.dm.inherited") == 1
+        (link,) = span._get_links()
+        assert (link.trace_id, link.span_id) == (handshake.trace_id, handshake.span_id)
+        assert link.attributes["dd.kind"] == "span-pointer" and link.attributes["ptr.hash"] == f"C{ids}{n:08x}"
+    sent = spans.named("websocket.send")
+    assert [s.parent_id for s in sent] == [s.span_id for s in received]  # answering the message received
+    assert [s._get_links()[0].attributes["ptr.hash"] for s in sent] == [f"S{ids}{n:08x}" for n in (1, 2)]
+    (close,) = spans.named("websocket.close")
+    assert_span(close, meta={"span.kind": "consumer"}, metrics={"websocket.close.code": 1000})
+
+
+def test_websockets_untraced_when_messages_are_off(spans):
+    """``DD_TRACE_WEBSOCKET_MESSAGES_ENABLED=false`` leaves a connection untraced, handshake included."""
+    code = """
+import sys
+sys.path.insert(0, {here!r})
+import asgi_apps
+from starlette.testclient import TestClient
+with TestClient(asgi_apps.create_starlette_websockets()).websocket_connect("/ws/echo/a") as ws:
+    ws.send_text("tea")
+    print(ws.receive_text())
+print("spans", spans_named("starlette.request"), spans_named("websocket.receive"), spans_named("http.request"))
+"""
+    code = SPAN_COUNTER + code.format(here=str(Path(__file__).parent))
+    env = {"PYTHONWARNINGS": "ignore", "DD_TRACE_WEBSOCKET_MESSAGES_ENABLED": "false"}
+    out = run_python(code, env, prefix=(bin_path("ddtrace-integrations"), "run"))
+    assert "echo tea\nspans 0 0 1" in out, out

@@ -30,7 +30,7 @@ def patch(fastapi: ModuleType) -> None:
     import starlette.routing
 
     publisher.pin(fastapi)
-    asgi = web.AsgiEvents("fastapi", pin_source=fastapi, middleware=True, resolve_route=resolve_route)
+    asgi = web.AsgiEvents("fastapi", pin_source=fastapi, middleware=True, resolve_route=resolve_route, websocket=True)
 
     def build_middleware_stack(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         return asgi.traced_app(wrapped(*args, **kwargs))

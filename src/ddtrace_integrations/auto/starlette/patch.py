@@ -38,7 +38,9 @@ def patch(starlette: ModuleType) -> None:
     from starlette.middleware import Middleware
 
     publisher.pin(starlette)
-    asgi = web.AsgiEvents("starlette", pin_source=starlette, middleware=True, resolve_route=resolve_route)
+    asgi = web.AsgiEvents(
+        "starlette", pin_source=starlette, middleware=True, resolve_route=resolve_route, websocket=True
+    )
     middleware: Any = asgi.middleware_class()
 
     def init(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:

@@ -106,6 +106,31 @@ class WebContext:
     # An application mounted in a traced one, on the same request: its span is the outer span's child (no
     # distributed context, client IP or parsed query of its own).
     nested: bool = False
+    # A websocket handshake (``method`` is then "websocket", the resource's prefix): no HTTP method, and the
+    # span ends once the connection is accepted; the connection's messages are ``WebSocketMessage`` events.
+    websocket: bool = False
+
+
+@dataclass(eq=False)
+class WebSocketConnection:
+    """One websocket connection as one traced application sees it (a mounted one sees it too, with a
+    handshake span of its own): what its messages' spans need."""
+
+    handshake: Any  # this application's handshake context: its span, once it ended too
+    path: str
+    client: Any = None  # the ASGI scope's ``client`` (host, port), as the server gave it
+    # Shared by the traced applications nested on the connection's scope, as ddtrace keeps it in the scope:
+    # ``received``, the context of the last receive that returned a message, until a close or a disconnect
+    # (what a later send or close answers); plugins' counters.
+    state: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(**_slots)
+class WebSocketMessage:
+    """A receive (its ``message`` known once it returns), a send or a close of a websocket connection."""
+
+    connection: WebSocketConnection
+    message: Optional[Mapping[str, Any]] = None
 
 
 @dataclass(**_slots)

@@ -18,6 +18,7 @@ RESPONSE = "web_response"
 INITIAL_RESOURCE = "initial_resource"
 ROUTED = "routed"
 OBFUSCATE_404 = "obfuscate_404_resource"  # ddtrace's ASGI setting (DD_ASGI_OBFUSCATE_404_RESOURCE)
+WEBSOCKETS = "trace_asgi_websocket_messages"  # ddtrace's ASGI setting: websocket connections traced at all
 
 
 class RouterPlugin(ServerPlugin):
@@ -67,10 +68,16 @@ class RouterPlugin(ServerPlugin):
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         web: WebContext = dd.context_items(ctx)[WEB]
+        name = self.operation_name()
+        method: Optional[str] = web.method
+        if web.websocket:  # traced or not as ddtrace's ASGI middleware does; no HTTP method, nor a schema's name
+            if not dd.setting(self.integration_config, WEBSOCKETS, False):
+                return
+            name, method = f"{self.package}.request", None
         resource = f"{web.method} {web.path}"
         # nested in a traced application: the outer span took the caller's context and the client's address
         headers = None if web.nested else web.headers
-        span = self.start_inbound_span(ctx, self.operation_name(), headers, resource=resource)
+        span = self.start_inbound_span(ctx, name, headers, resource=resource)
         if span is None:
             return
         ctx.set_item(INITIAL_RESOURCE, resource)
@@ -79,7 +86,7 @@ class RouterPlugin(ServerPlugin):
         dd.set_http_meta(
             span,
             self.integration_config,
-            method=web.method,
+            method=method,
             url=web.url,
             query=web.query,
             parsed_query=None if web.nested else web.query_params,
