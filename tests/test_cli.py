@@ -371,6 +371,7 @@ DISTRIBUTIONS = {
     "mysql.connector.aio": "mysql-connector-python",
     "pymysql": "PyMySQL",
     "MySQLdb": "mysqlclient",
+    "sqlite3": None,  # the standard library's: no distribution, no version, no extra
     "httpx": "httpx",
     "aiohttp": "aiohttp",
     "requests": "requests",
