@@ -207,6 +207,7 @@ class Documented(NamedTuple):
 ASYNCPG = "asyncpg"
 PSYCOPG = "psycopg (psycopg 3, sync and async, and psycopg2)"
 MYSQL = "mysql-connector-python, PyMySQL, mysqlclient"
+SQLITE = "sqlite3"
 DJANGO = "Django"
 REQUESTS = "requests"
 KAFKA = "Kafka (confluent-kafka, aiokafka, kafka-python)"
@@ -274,6 +275,14 @@ DOCUMENTED: Tuple[Documented, ...] = (
         MYSQL,
         components=("mysqldb",),
         ddtrace=(None,),
+    ),
+    Documented(
+        ("<span>",),
+        "executescript, a connection's executemany, and the queries iterdump runs (and their fetches) are traced",
+        SQLITE,
+        spans=("sqlite.query", "sqlite.query.fetch*"),
+        components=("sqlite",),
+        ddtrace=(False,),
     ),
     Documented(
         ("meta.out.host", "meta.peer.service", "meta._dd.peer.service.source"),
