@@ -215,6 +215,32 @@ def test_application_factories_are_respected(spans):
     assert spans.one(f"{AppConnection.__module__.split('.')[0]}.connection.commit")
 
 
+class DefaultingConnection(sqlite3.Connection):
+    """A connection whose own ``cursor()`` picks the cursor class."""
+
+    def cursor(self, factory: Any = AppCursor) -> Any:
+        return super().cursor(factory)
+
+
+class PlainCursorConnection(sqlite3.Connection):
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        return super().cursor()
+
+
+def test_a_connection_choosing_its_own_cursor_class_keeps_it(spans):
+    conn = sqlite3.connect(":memory:", factory=DefaultingConnection)
+    cur = conn.cursor()
+    assert isinstance(cur, AppCursor) and cur.execute("SELECT 11").first() == 11
+    plain = sqlite3.connect(":memory:", factory=PlainCursorConnection)
+    assert plain.cursor().execute("SELECT 12").fetchone() == (12,)  # sqlite3's own class: cannot be traced
+    plain.execute("SELECT 13")  # the shortcut makes its cursor itself, as in C
+    assert spans.one("sqlite.query", "SELECT 11") and spans.one("sqlite.query", "SELECT 13")
+    assert spans.named("sqlite.query") == [
+        spans.one("sqlite.query", "SELECT 11"),
+        spans.one("sqlite.query", "SELECT 13"),
+    ]
+
+
 def test_factories_given_positionally_and_cursor_argument_errors_pass_through(spans):
     conn = sqlite3.connect(":memory:", 5.0, 0, "DEFERRED", True, AppConnection)
     assert isinstance(conn, AppConnection)

@@ -60,12 +60,19 @@ def patch(sqlite3: ModuleType) -> None:
 
         return run_on_cursor
 
+    def own_cursor(wrapped: Any, conn: Any, args: Args, kwargs: Kwargs) -> Any:
+        return publisher.adopt(wrapped(*args, **kwargs), CURSOR)
+
     shortcuts = {method: shortcut(method) for method in SHORTCUTS}
 
     def connect(wrapped: Any, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         factory = argument(args, kwargs, 5, "factory", sqlite3.Connection)
         if isinstance(factory, type) and issubclass(factory, sqlite3.Connection):
-            traced_factory = publisher.traced_class(factory, TRANSACTION, cursor=cursor, **shortcuts)
+            # an application's ``cursor()`` picks its own factory: its cursors are traced when their class can be
+            mro = factory.__mro__
+            overridden = any("cursor" in vars(k) for k in mro[: mro.index(sqlite3.Connection)])
+            wrappers = {"cursor": own_cursor if overridden else cursor, **shortcuts}
+            traced_factory = publisher.traced_class(factory, TRANSACTION, **wrappers)
             args, kwargs = replace_argument(args, kwargs, 5, "factory", traced_factory)
             return wrapped(*args, **kwargs)
         return publisher.adopt(wrapped(*args, **kwargs), TRANSACTION, cursor=cursor, **shortcuts)
