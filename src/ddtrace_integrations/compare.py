@@ -278,9 +278,9 @@ DOCUMENTED: Tuple[Documented, ...] = (
     ),
     Documented(
         ("<span>",),
-        "executescript, a connection's executemany, and the queries iterdump runs (and their fetches) are traced",
+        "executescript and a connection's executemany are traced",
         SQLITE,
-        spans=("sqlite.query", "sqlite.query.fetch*"),
+        spans=("sqlite.query",),
         components=("sqlite",),
         ddtrace=(False,),
     ),

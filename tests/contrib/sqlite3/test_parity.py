@@ -24,7 +24,6 @@ VARIANTS = {
 ALLOWED = {
     ("*", "script", "<span>"),  # executescript is traced
     ("*", "shortcut_many_and_script", "<span>"),  # so are a connection's executemany and executescript
-    ("*", "dump", "<span>"),  # and the queries iterdump runs on the connection's cursor
 }
 if sys.version_info < (3, 11):  # sqlite3's C code calls the connection's commit by name to end a ``with`` block
     ALLOWED.add(("*", "context_manager", "<span>"))

@@ -194,6 +194,18 @@ class _Point:
         self.x, self.y = x, y
 
 
+def test_iterdump_queries_are_not_spans_but_the_application_s_queries_between_its_steps_are(conn, spans):
+    conn.executescript("CREATE TABLE d (v); INSERT INTO d VALUES (1); CREATE TABLE e (w);")
+    untraced = sqlite3.Connection(":memory:")
+    conn.backup(untraced)
+    spans.clear()
+    dump = conn.iterdump()
+    first = next(dump)
+    conn.execute("SELECT 'between'")
+    assert [first, *dump] == list(untraced.iterdump())
+    assert [s.resource for s in spans.spans] == ["SELECT 'between'"]
+
+
 def test_application_factories_are_respected(spans):
     conn = sqlite3.connect(":memory:", factory=AppConnection)
     assert isinstance(conn, AppConnection) and type(conn).__mro__[1] is AppConnection

@@ -24,6 +24,7 @@ from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Wrapper
 from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import quiet_iter
 from ddtrace_integrations.publisher import replace_argument
 
 supported_versions = {"sqlite3": "*"}
@@ -63,7 +64,9 @@ def patch(sqlite3: ModuleType) -> None:
     def own_cursor(wrapped: Any, conn: Any, args: Args, kwargs: Kwargs) -> Any:
         return publisher.adopt(wrapped(*args, **kwargs), CURSOR)
 
-    shortcuts = {method: shortcut(method) for method in SHORTCUTS}
+    # sqlite3's dump code queries the connection through its cursor: its queries are not the application's
+    connection_wrappers = {method: shortcut(method) for method in SHORTCUTS}
+    connection_wrappers["iterdump"] = quiet_iter(lambda conn: conn)
 
     def connect(wrapped: Any, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         factory = argument(args, kwargs, 5, "factory", sqlite3.Connection)
@@ -71,11 +74,11 @@ def patch(sqlite3: ModuleType) -> None:
             # an application's ``cursor()`` picks its own factory: its cursors are traced when their class can be
             mro = factory.__mro__
             overridden = any("cursor" in vars(k) for k in mro[: mro.index(sqlite3.Connection)])
-            wrappers = {"cursor": own_cursor if overridden else cursor, **shortcuts}
+            wrappers = {"cursor": own_cursor if overridden else cursor, **connection_wrappers}
             traced_factory = publisher.traced_class(factory, TRANSACTION, **wrappers)
             args, kwargs = replace_argument(args, kwargs, 5, "factory", traced_factory)
             return wrapped(*args, **kwargs)
-        return publisher.adopt(wrapped(*args, **kwargs), TRANSACTION, cursor=cursor, **shortcuts)
+        return publisher.adopt(wrapped(*args, **kwargs), TRANSACTION, cursor=cursor, **connection_wrappers)
 
     for module in (sqlite3, sqlite3.dbapi2):  # the same function, under both names
         publisher.wrap(module, "connect", connect)
