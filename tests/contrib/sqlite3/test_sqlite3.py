@@ -241,6 +241,25 @@ class PlainCursorConnection(sqlite3.Connection):
         return super().cursor()
 
 
+class LoggingConnection(sqlite3.Connection):
+    """A connection whose own ``execute`` does something first."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.log: List[str] = []
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        self.log.append(sql)
+        return super().execute(sql, *args)
+
+
+def test_a_connection_s_own_shortcut_runs_as_written(spans):
+    conn = sqlite3.connect(":memory:", factory=LoggingConnection)
+    assert conn.execute("SELECT 14").fetchone() == (14,) and conn.log == ["SELECT 14"]
+    conn.executescript("CREATE TABLE l (v);")  # not overridden: traced as usual
+    assert [s.resource for s in spans.spans] == ["CREATE TABLE l (v);"]
+
+
 def test_a_connection_choosing_its_own_cursor_class_keeps_it(spans):
     conn = sqlite3.connect(":memory:", factory=DefaultingConnection)
     cur = conn.cursor()

@@ -71,10 +71,12 @@ def patch(sqlite3: ModuleType) -> None:
     def connect(wrapped: Any, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         factory = argument(args, kwargs, 5, "factory", sqlite3.Connection)
         if isinstance(factory, type) and issubclass(factory, sqlite3.Connection):
-            # an application's ``cursor()`` picks its own factory: its cursors are traced when their class can be
+            # The application's own methods run as written: its ``cursor()`` picks its cursor class (traced when the
+            # class can be), its shortcuts are left alone (their ``super()`` call reaches C, untraced).
             mro = factory.__mro__
-            overridden = any("cursor" in vars(k) for k in mro[: mro.index(sqlite3.Connection)])
-            wrappers = {"cursor": own_cursor if overridden else cursor, **connection_wrappers}
+            own = {name for k in mro[: mro.index(sqlite3.Connection)] for name in vars(k)}
+            wrappers = {name: wrapper for name, wrapper in connection_wrappers.items() if name not in own}
+            wrappers["cursor"] = own_cursor if "cursor" in own else cursor
             traced_factory = publisher.traced_class(factory, TRANSACTION, **wrappers)
             args, kwargs = replace_argument(args, kwargs, 5, "factory", traced_factory)
             return wrapped(*args, **kwargs)
