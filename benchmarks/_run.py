@@ -29,6 +29,7 @@ BENCHMARKS: Dict[str, Tuple[str, bool]] = {
     "http": ("bench_http.py", True),
     "requests": ("bench_requests.py", True),
     "redis": ("bench_redis.py", True),
+    "sqlite3": ("bench_sqlite3.py", True),
     "flask": ("bench_flask.py", True),
     "django": ("bench_django.py", True),
     "starlette": ("bench_starlette.py", True),

@@ -371,6 +371,7 @@ DISTRIBUTIONS = {
     "mysql.connector.aio": "mysql-connector-python",
     "pymysql": "PyMySQL",
     "MySQLdb": "mysqlclient",
+    "sqlite3": None,  # the standard library's: no distribution, no version, no extra
     "httpx": "httpx",
     "aiohttp": "aiohttp",
     "requests": "requests",
@@ -402,22 +403,23 @@ def test_list_reports_each_module_as_installed_here():
     assert {r["module"] for r in rows} == set(DISTRIBUTIONS)
     for row in rows:
         module = row["module"]
-        dist = metadata.distribution(DISTRIBUTIONS[module])
+        name = DISTRIBUTIONS[module]
+        dist = metadata.distribution(name) if name else None  # None: the standard library's
         publisher = _patching._publisher(_patching.BUILTIN[row["integration"]])
         supported = publisher.supported_versions.get(module, "*")
         assert row == {
             "integration": row["integration"],
             "module": module,
             "installed": importlib.util.find_spec(module) is not None,
-            "distribution": dist.metadata["Name"],
-            "version": dist.version,
+            "distribution": dist.metadata["Name"] if dist else None,
+            "version": dist.version if dist else None,
             "supported": supported,
-            "version_supported": version_matches(dist.version, supported),
+            "version_supported": version_matches(dist.version, supported) if dist else None,
             "extra": row["extra"],
             "enabled": True,
             "disabled_by": None,
         }
-        assert row["installed"] and row["version_supported"]  # the test extra installs supported versions
+        assert row["installed"] and row["version_supported"] is not False  # the test extra installs supported ones
     table = _cli("list").stdout.splitlines()
     assert table[0].split() == ["integration", "module", "library", "installed", "supported", "enabled", "extra"]
     cells = [line.split() for line in table[1:]]
@@ -425,8 +427,8 @@ def test_list_reports_each_module_as_installed_here():
         [
             r["integration"],
             r["module"],
-            r["distribution"],
-            r["version"],
+            r["distribution"] or "-",
+            r["version"] or "yes",
             r["supported"].replace("*", "any"),
             "yes",
             r["extra"] or "-",
@@ -549,6 +551,9 @@ def _extras() -> Dict[str, List[str]]:
 def test_every_integration_has_an_extra_under_the_name_list_prints():
     extras = _extras()
     for name, integration in _patching.BUILTIN.items():  # pip install "ddtrace-integrations[<name>]" gets a library
+        if all(DISTRIBUTIONS[module] is None for module in integration.modules):
+            assert _canonical(name) not in extras, name  # the standard library's: nothing to install
+            continue
         libraries = {_canonical(DISTRIBUTIONS[module]) for module in integration.modules}
         assert libraries & set(extras[_canonical(name)]), name
     for row in _list_json():
@@ -636,6 +641,6 @@ def test_the_python_3_9_lookup_of_distributions_agrees_with_the_standard_library
 
     ours = _inventory._providers_py39()
     stdlib = metadata.packages_distributions()
-    for module in DISTRIBUTIONS:
+    for module, distribution in DISTRIBUTIONS.items():
         top = module.partition(".")[0]
-        assert ours[top] == stdlib[top], module
+        assert ours.get(top) == stdlib.get(top) and (distribution is None) == (top not in stdlib), module

@@ -122,6 +122,49 @@ def test_traced_class_publishes_and_adopts_instances(fake_dbapi, spans):
     assert_span(spans.one("fakesql.query", "SELECT 9"), meta={"out.host": "db.internal"})
 
 
+def test_adopt_leaves_instances_of_c_types_as_they_are(fake_dbapi):
+    import sqlite3
+
+    publisher = DbApiPublisher(Driver("fakedbapi", "fakesql", None, fake_dbapi))
+    conn = sqlite3.connect(":memory:")
+    cursor = conn.cursor()
+    # static types, and (3.10+) C modules' immutable heap types, cannot change class: assigning would raise
+    for obj in (cursor, conn, object()):
+        assert publisher.adopt(obj, ("execute",)) is obj and type(obj) in (sqlite3.Cursor, sqlite3.Connection, object)
+    conn.close()
+
+
+def test_a_driver_without_connection_info_or_dbm(fake_dbapi, spans, monkeypatch):
+    """sqlite3's case: no connection is read (the reader would fail here), no comment is sent in any mode."""
+    monkeypatch.setattr(dd.dbm_config, "propagation_mode", "full")
+
+    def unreadable(conn):
+        raise AssertionError("read")
+
+    publisher = DbApiPublisher(Driver("fakedbapi", "fakesql", unreadable, fake_dbapi))
+    silent = DbApiPublisher(Driver("fakedbapi", "fakesql", None, fake_dbapi, dbm=False))
+    assert silent.info(fake_dbapi.connect()).host is None and silent.events["execute"].rewrite is None
+    assert publisher.events["execute"].rewrite is not None
+    traced = silent.traced_class(fake_dbapi.Cursor, ("execute", "executescript"))
+    conn = fake_dbapi.connect()
+    traced(conn).execute("SELECT 1")
+    assert conn.received[-1] == "SELECT 1"  # as the application wrote it
+    span = spans.one("fakesql.query", "SELECT 1")
+    assert_span(span, meta={"db.system": "fakesql"}, absent=["out.host", "db.name", "_dd.dbm_trace_injected"])
+
+
+def test_connection_spans_are_named_after_the_normalized_vendor():
+    from ddtrace_integrations.tracing_plugins.base.database import _vendor
+
+    def made_in(module: str) -> type:
+        return type("Connection", (), {"__module__": module})
+
+    assert _vendor(made_in("psycopg2.extensions")) == "postgres"
+    assert _vendor(made_in("sqlite3")) == "sqlite"
+    assert _vendor(made_in("pysqlite2.dbapi2")) == "sqlite"
+    assert _vendor(made_in("MySQLdb.connections")) == "MySQLdb"
+
+
 def test_unpatch_leaves_the_driver_as_it_was(fake_dbapi, spans):
     import ddtrace_integrations
 

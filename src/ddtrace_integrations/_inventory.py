@@ -37,6 +37,7 @@ EXTRAS: Dict[str, Optional[str]] = {
     "mysql.connector.aio": "mysql",
     "pymysql": "pymysql",
     "MySQLdb": "mysqldb",
+    "sqlite3": None,  # the standard library's
     "httpx": "httpx",
     "aiohttp": "aiohttp",
     "requests": "requests",

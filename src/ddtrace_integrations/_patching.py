@@ -60,6 +60,7 @@ BUILTIN: Dict[str, Integration] = {
         _builtin("mysql", ("mysql.connector", "mysql.connector.aio"), "mysql"),
         _builtin("pymysql", ("pymysql",), "pymysql"),
         _builtin("mysqldb", ("MySQLdb",), "mysqldb"),
+        _builtin("sqlite3", ("sqlite3",), "sqlite3"),
         _builtin("httpx", ("httpx",), "httpx"),
         _builtin("aiohttp", ("aiohttp",), "aiohttp"),
         _builtin("requests", ("requests",), "requests"),

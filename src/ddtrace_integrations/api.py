@@ -34,6 +34,7 @@ from ddtrace_integrations.publisher import class_name
 from ddtrace_integrations.publisher import find_pin
 from ddtrace_integrations.publisher import function_name
 from ddtrace_integrations.publisher import internal_event
+from ddtrace_integrations.publisher import quiet_iter
 from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.publisher import traced_async
@@ -164,6 +165,7 @@ __all__ = [
     "integration_setting",
     "internal_event",
     "publisher_for",
+    "quiet_iter",
     "replace_argument",
     "route_matched",
     "routing",

@@ -207,6 +207,7 @@ class Documented(NamedTuple):
 ASYNCPG = "asyncpg"
 PSYCOPG = "psycopg (psycopg 3, sync and async, and psycopg2)"
 MYSQL = "mysql-connector-python, PyMySQL, mysqlclient"
+SQLITE = "sqlite3"
 DJANGO = "Django"
 REQUESTS = "requests"
 REDIS = "redis"
@@ -275,6 +276,21 @@ DOCUMENTED: Tuple[Documented, ...] = (
         MYSQL,
         components=("mysqldb",),
         ddtrace=(None,),
+    ),
+    Documented(
+        ("<span>",),
+        "executescript and a connection's executemany are traced",
+        SQLITE,
+        spans=("sqlite.query",),
+        components=("sqlite",),
+        ddtrace=(False,),
+    ),
+    Documented(
+        ("<span>",),
+        "on Python 3.9 and 3.10, the commit or rollback ending a `with conn:` block is traced",
+        SQLITE,
+        spans=("sqlite.connection.commit", "sqlite.connection.rollback"),
+        ddtrace=(False,),
     ),
     Documented(
         ("meta.out.host", "meta.peer.service", "meta._dd.peer.service.source"),

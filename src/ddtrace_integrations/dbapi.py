@@ -4,7 +4,7 @@ A driver declares how to read its connections (``Driver``); this layer wraps cur
 methods and publishes ``{package}.execute`` (execute, executemany, callproc), ``{package}.fetch``
 (fetchone, fetchmany, fetchall, only while the integration's ``trace_fetch_methods`` is on) and
 ``{package}.connection`` (commit, rollback). Methods are wrapped in place on the driver's classes;
-``traced_subclass`` exists for drivers whose C types cannot be patched (psycopg2).
+``traced_class`` exists for drivers whose C types cannot be patched (psycopg2, sqlite3).
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 
 log = dd.get_logger(__name__)
 
-_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes defined in Python, whose instances may change class
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes defined in Python, whose instances may change class ...
+_IMMUTABLE_TYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE (3.10+): ... unless immutable, as C modules' heap types are
 EXECUTE = ("execute", "executemany", "callproc")
 FETCH = ("fetchone", "fetchmany", "fetchall")
 TRANSACTION = ("commit", "rollback")
@@ -63,12 +64,15 @@ def _cursor_connection(cursor: Any) -> Any:
 class Driver:
     package: str  # event prefix and ddtrace.config name
     system: str  # db.system
-    info: Callable[[Any], ConnectionInfo]  # connection -> its DatabaseContext fields
+    # connection -> its DatabaseContext fields; None: the driver has none to read (sqlite3), nothing is looked up
+    info: Optional[Callable[[Any], ConnectionInfo]]
     pin_source: Any = None  # the module carrying the Pin
     connection_of: Callable[[Any], Any] = _cursor_connection
     query_keyword: str = "query"
     # Whether an execute runs a statement cached by its text: its DBM comment then carries no traceparent.
     prepared: Optional[Callable[[Any, Args, Kwargs], bool]] = None
+    # Whether its queries may carry a DBM comment (ddtrace's sqlite3 integration has no DBM propagation).
+    dbm: bool = True
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,11 @@ class DbApiPublisher(Publisher):
         self._last_query: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self._subclasses: Dict[type, type] = {}  # base -> traced subclass, and each traced subclass -> itself
         name = driver.package
+        comment = self._with_comment if driver.dbm else None
         self.events = {
-            "execute": self._event(f"{name}.execute", self._execute_items, rewrite=self._with_comment),
-            "executemany": self._event(f"{name}.execute", self._executemany_items, rewrite=self._with_comment),
+            "execute": self._event(f"{name}.execute", self._execute_items, rewrite=comment),
+            "executemany": self._event(f"{name}.execute", self._executemany_items, rewrite=comment),
+            "executescript": self._event(f"{name}.execute", self._executescript_items),
             "callproc": self._event(f"{name}.execute", self._callproc_items),
             **{m: self._event(f"{name}.fetch", self._fetch_items(m)) for m in FETCH},
             **{m: self.connection_event(m) for m in TRANSACTION},
@@ -160,15 +166,18 @@ class DbApiPublisher(Publisher):
 
     def adopt(self, obj: Any, methods: Tuple[str, ...], **wrappers: Wrapper) -> Any:
         """``obj``, built by someone else's factory, given the traced subclass of its class. Instances of
-        C's own (non-heap) types cannot change class and are returned as they are."""
+        C types (static, or immutable heap types) cannot change class and are returned as they are."""
         cls = type(obj)
-        if cls.__flags__ & _HEAP_TYPE and self._subclasses.get(cls) is not cls:
+        flags = cls.__flags__
+        if flags & _HEAP_TYPE and not flags & _IMMUTABLE_TYPE and self._subclasses.get(cls) is not cls:
             obj.__class__ = self.traced_class(cls, methods, **wrappers)
         return obj
 
     # --- connection info, read once per connection ---
 
     def info(self, connection: Any) -> _Connection:
+        if self.driver.info is None:
+            return _UNKNOWN
         entry = self._infos.get(id(connection))
         if entry is not None and entry[0]() is connection:
             return entry[1]
@@ -180,7 +189,7 @@ class DbApiPublisher(Publisher):
 
     def _read_info(self, connection: Any) -> _Connection:
         try:
-            return _Connection(**self.driver.info(connection))
+            return _Connection(**self.driver.info(connection))  # type: ignore[misc]  # None is answered in info
         except Exception:
             log.debug("%s: connection tags unavailable", self.package, exc_info=True)
             return _UNKNOWN
@@ -196,12 +205,12 @@ class DbApiPublisher(Publisher):
         tags: Optional[Dict[str, Any]] = None,
     ) -> DatabaseContext:
         """The call's context: its own fields beside its connection's (read once per connection)."""
-        connection = self._connection(cursor)
-        if connection is cursor:
-            info = _UNKNOWN
-        else:  # ``info`` without its call, when the connection was seen before
-            entry = self._infos.get(id(connection))
-            info = entry[1] if entry is not None and entry[0]() is connection else self.info(connection)
+        info = _UNKNOWN
+        if self.driver.info is not None:
+            connection = self._connection(cursor)
+            if connection is not cursor:  # ``info`` without its call, when the connection was seen before
+                entry = self._infos.get(id(connection))
+                info = entry[1] if entry is not None and entry[0]() is connection else self.info(connection)
         if info.tags:
             tags = {**info.tags, **tags} if tags else info.tags
         return DatabaseContext(
@@ -234,11 +243,18 @@ class DbApiPublisher(Publisher):
         if config is not None and dd.setting(config, "trace_fetch_methods"):  # as _remember, without its call
             with contextlib.suppress(TypeError):
                 self._last_query[cursor] = query
-        prepared = self.driver.prepared is not None and self.driver.prepared(cursor, args, kwargs)
-        return {"db_context": self._context(cursor, query, dbm_injectable=True, prepared=prepared, tags=tags)}
+        driver = self.driver
+        prepared = driver.prepared is not None and driver.prepared(cursor, args, kwargs)
+        return {"db_context": self._context(cursor, query, dbm_injectable=driver.dbm, prepared=prepared, tags=tags)}
 
     def _executemany_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         return self._execute_items(cursor, args, kwargs, {"sql.executemany": "true"})
+
+    def _executescript_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+        """sqlite3's script of several statements: one span, the script as its resource, never commented."""
+        script = argument(args, kwargs, 0, "sql_script")
+        self._remember(cursor, script)
+        return {"db_context": self._context(cursor, script)}
 
     def _callproc_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         procedure = argument(args, kwargs, 0, "procname")

@@ -330,6 +330,30 @@ async def _aiterate(
             event.finish(ctx, count)
 
 
+def quiet_iter(held: Callable[[Any], Any]) -> Wrapper:
+    """Wrapper for a library call returning an iterator whose steps make the library's own traced calls on
+    ``held(instance)`` (sqlite3's ``iterdump`` querying its connection): those publish nothing, as inside an
+    exclusive event. The application's own calls between steps are traced as usual."""
+
+    def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
+        return _quietly(held(instance), wrapped(*args, **kwargs))
+
+    return wrapper
+
+
+def _quietly(held: Any, iterable: Any) -> Iterator:
+    iterator = iter(iterable)
+    while True:
+        inside = _inside.set(held)
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            _inside.reset(inside)
+        yield item
+
+
 def function_name(fn: Any) -> str:
     """``module.name``: the span name ddtrace gives a traced user function (a view, a hook, a receiver)."""
     name = getattr(fn, "__name__", type(fn).__name__)

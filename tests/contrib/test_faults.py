@@ -36,6 +36,7 @@ INTEGRATIONS: Dict[str, Tuple[str, bool, bool, Tuple[str, ...]]] = {
     "mysql": ("mysql/workload.py", False, False, DB),
     "pymysql": ("mysql/workload.py", False, False, DB),
     "mysqldb": ("mysql/workload.py", False, False, DB),
+    "sqlite3": ("sqlite3/workload.py", False, False, ("on_start", "on_finish", "build", "done")),  # no DBM comment
     "httpx": ("httpx/workload.py", True, False, DB),
     "aiohttp": ("aiohttp/workload.py", True, False, DB),
     "requests": ("requests/workload.py", True, False, DB),

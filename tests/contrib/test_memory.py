@@ -154,13 +154,23 @@ def dbapi_calls(connect: Callable[[], Any]) -> Iterator[Run]:
         conn.close()
 
 
-DRIVERS = {"psycopg": "psycopg", "mysql": "mysql.connector", "pymysql": "pymysql", "mysqldb": "MySQLdb"}
+DRIVERS = {
+    "psycopg": "psycopg",
+    "mysql": "mysql.connector",
+    "pymysql": "pymysql",
+    "mysqldb": "MySQLdb",
+    "sqlite3": "sqlite3",
+}
 
 
 def dbapi_connect(name: str, **options: Any) -> Callable[[], Any]:
-    """``connect()`` of integration ``name``'s DB-API driver (PostgreSQL for psycopg, MariaDB for the others),
-    the driver imported at the first connection (a missing driver fails its own tests only)."""
-    args, kwargs = ((PG_DSN,), options) if name == "psycopg" else ((), {**MYSQL, **options})
+    """``connect()`` of integration ``name``'s DB-API driver (PostgreSQL for psycopg, an in-memory database for
+    sqlite3, MariaDB for the others), the driver imported at the first connection (a missing driver fails its own
+    tests only)."""
+    if name == "sqlite3":
+        args, kwargs = (":memory:",), options
+    else:
+        args, kwargs = ((PG_DSN,), options) if name == "psycopg" else ((), {**MYSQL, **options})
 
     def connect() -> Any:
         return importlib.import_module(DRIVERS[name]).connect(*args, **kwargs)
@@ -512,6 +522,7 @@ WORKLOADS: Dict[str, Workload] = {
     "mysql": ("mysql", "mysql.query", dbapi_workload("mysql"), 200_000, 10_000),
     "pymysql": ("pymysql", "pymysql.query", dbapi_workload("pymysql"), 200_000, 10_000),
     "mysqldb": ("mysqldb", "mysql.query", dbapi_workload("mysqldb"), 200_000, 10_000),
+    "sqlite3": ("sqlite3", "sqlite.query", dbapi_workload("sqlite3"), 200_000, 20_000),
     "httpx": ("httpx", "http.request", httpx_calls, 200_000, 5_000),
     "aiohttp": ("aiohttp", "aiohttp.request", aiohttp_calls, 200_000, 5_000),
     "requests": ("requests", "requests.request", requests_calls, 200_000, 5_000),
@@ -604,6 +615,7 @@ CONNECTIONS: Dict[str, Tuple[str, str, Callable[..., Any], int]] = {
     "mysql": ("mysql", "mysql.query", dbapi_connection(dbapi_connect("mysql")), 2_000),
     "pymysql": ("pymysql", "pymysql.query", dbapi_connection(dbapi_connect("pymysql")), 2_000),
     "mysqldb": ("mysqldb", "mysql.query", dbapi_connection(dbapi_connect("mysqldb")), 2_000),
+    "sqlite3": ("sqlite3", "sqlite.query", dbapi_connection(dbapi_connect("sqlite3")), 10_000),  # no login
     "httpx": ("httpx", "http.request", httpx_client, 10_000),
     "aiohttp": ("aiohttp", "aiohttp.request", aiohttp_session, 2_000),
     "requests": ("requests", "requests.request", requests_session, 10_000),  # ~2 ms each: a session, a connection

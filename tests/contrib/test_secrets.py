@@ -322,3 +322,19 @@ def test_kafka_message_headers_stay_out_of_spans(spans):
         ddtrace_integrations.unpatch(kafka=True, aiokafka=True, kafka_python=True)
     assert len(spans.named("kafka.produce")) == 3 and len(spans.named("kafka.consume")) >= 3
     assert_no_secret(spans.spans, "S3cretKafkaHeader")
+
+
+def test_sqlite_database_paths_stay_out_of_spans(spans, tmp_path):
+    import sqlite3
+
+    ddtrace_integrations.patch(sqlite3=True)
+    try:
+        uri = f"file:{tmp_path}/{DB_PASSWORD}.db?mode=rwc&cache=private&token={DB_PASSWORD}"
+        conn = sqlite3.connect(uri, uri=True)
+        conn.execute("SELECT 1").fetchall()
+        conn.commit()
+        conn.close()
+    finally:
+        ddtrace_integrations.unpatch(sqlite3=True)
+    assert [s.name for s in spans.spans] == ["sqlite.query", "sqlite.connection.commit"]
+    assert_no_secret(spans.spans, DB_PASSWORD)

@@ -187,11 +187,21 @@ class DatabaseConnectionPlugin(DatabasePlugin):
     measured = False
 
     def operation_name(self, ctx: dd.ExecutionContext, db: DatabaseContext) -> str:
-        vendor = type(dd.context_items(ctx).get("instance")).__module__.split(".", 1)[0]
-        return f"{_VENDORS.get(vendor, vendor)}.connection.{db.method}"
+        return f"{_vendor(type(dd.context_items(ctx).get('instance')))}.connection.{db.method}"
 
 
-_VENDORS = {"psycopg2": "postgres"}
+_vendors: Dict[type, str] = {}
+
+
+def _vendor(cls: type) -> str:
+    """The database ddtrace names a connection class's spans after: its top-level module, normalized by ddtrace
+    (psycopg2 -> postgres, sqlite3 -> sqlite); worked out once per class."""
+    vendor = _vendors.get(cls)
+    if vendor is None:
+        if len(_vendors) >= 256:  # classes made on the fly must not accumulate
+            _vendors.clear()
+        vendor = _vendors[cls] = dd.normalize_vendor(cls.__module__.split(".", 1)[0])
+    return vendor
 
 
 def dbapi_settings(name: str) -> Dict[str, Any]:
