@@ -58,8 +58,9 @@ def served(framework: str) -> Iterator[str]:
 
 
 def request_span(spans: Any, framework: str, count: int = 1) -> Any:
-    found = [s for s in wait_for_spans(spans, f"{framework}.request", count) if s.parent_id is None]
-    assert len(found) == 1, found
+    named = wait_for_spans(spans, f"{framework}.request", count)
+    found = [s for s in named if s.parent_id is None]
+    assert len(found) == 1, [(s.resource, s.trace_id, s.parent_id, s.get_tags()) for s in named]
     return found[0]
 
 
