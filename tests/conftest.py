@@ -25,6 +25,27 @@ FAKE_DBAPI = _patching.Integration("fakedbapi", ("fakedbapi",), "fakes.fakedbapi
 FAKE_KV = _patching.Integration("fakekv", ("fakekv",), "fakes.fakekv_publisher", "fakes.fakekv_plugins")
 
 
+
+def _instrumented_whole_process() -> bool:
+    """Whether ``ddtrace_integrations.auto`` bootstrapped this process: a test that imports a publisher module
+    directly (not through the registry, ``_patching._publisher``) does that, and every later test then runs with
+    ddtrace's own integrations patched too (an HTTP test client traced, template spans, ...)."""
+    from ddtrace_integrations import _bootstrap
+
+    return _bootstrap._started
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _instrumented_whole_process():
+        raise pytest.UsageError("a test module imported ddtrace_integrations.auto: load its publisher via the registry")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if _instrumented_whole_process():
+        pytest.fail(f"{item.nodeid} imported ddtrace_integrations.auto: the rest of the suite would run instrumented")
+
+
 @pytest.fixture
 def spans() -> Iterator[SpanRecorder]:
     recorder = install_recorder()

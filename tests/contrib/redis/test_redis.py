@@ -16,9 +16,11 @@ from helpers import patched_fixture
 from helpers import plugins_off
 
 import ddtrace_integrations
-from ddtrace_integrations.auto.redis.patch import format_command
+from ddtrace_integrations import _patching
 
 patched = patched_fixture(redis=True)
+# Through the registry: importing ddtrace_integrations.auto directly would instrument this whole test process.
+format_command = _patching._publisher(_patching.BUILTIN["redis"]).format_command
 PORT = int(os.environ.get("DDI_REDIS_PORT", "6379"))
 
 
