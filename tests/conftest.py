@@ -25,7 +25,6 @@ FAKE_DBAPI = _patching.Integration("fakedbapi", ("fakedbapi",), "fakes.fakedbapi
 FAKE_KV = _patching.Integration("fakekv", ("fakekv",), "fakes.fakekv_publisher", "fakes.fakekv_plugins")
 
 
-
 def _instrumented_whole_process() -> bool:
     """Whether ``ddtrace_integrations.auto`` bootstrapped this process: a test that imports a publisher module
     directly (not through the registry, ``_patching._publisher``) does that, and every later test then runs with
