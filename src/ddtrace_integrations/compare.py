@@ -286,13 +286,6 @@ DOCUMENTED: Tuple[Documented, ...] = (
         ddtrace=(False,),
     ),
     Documented(
-        ("<span>",),
-        "on Python 3.9 and 3.10, the commit or rollback ending a `with conn:` block is traced",
-        SQLITE,
-        spans=("sqlite.connection.commit", "sqlite.connection.rollback"),
-        ddtrace=(False,),
-    ),
-    Documented(
         ("meta.out.host", "meta.peer.service", "meta._dd.peer.service.source"),
         "ddtrace cuts an IPv6 host at its first colon, leaving it empty",
         REQUESTS,

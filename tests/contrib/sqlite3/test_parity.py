@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,8 +24,6 @@ ALLOWED = {
     ("*", "script", "<span>"),  # executescript is traced
     ("*", "shortcut_many_and_script", "<span>"),  # so are a connection's executemany and executescript
 }
-if sys.version_info < (3, 11):  # sqlite3's C code calls the connection's commit by name to end a ``with`` block
-    ALLOWED.add(("*", "context_manager", "<span>"))
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))

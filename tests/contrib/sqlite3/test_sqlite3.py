@@ -126,11 +126,10 @@ def test_commit_rollback_and_the_context_manager(tmp_path, spans):
         conn.execute("INSERT INTO c VALUES (3)")
         raise ZeroDivisionError
     assert sqlite3.connect(path).execute("SELECT v FROM c").fetchall() == [(2,)]
-    # sqlite3's C code ends a ``with`` block through the connection's commit or rollback method before 3.11
-    # (traced), directly since (untraced, as under ddtrace)
-    by_name = 0 if sys.version_info >= (3, 11) else 1
-    assert len(spans.named("sqlite.connection.commit")) == 1 + by_name
-    assert len(spans.named("sqlite.connection.rollback")) == 1 + by_name
+    # the commit or rollback ending a ``with`` block is made by sqlite3's C code, untraced as under ddtrace (the
+    # explicit calls are the spans; seen on 3.9, 3.10, 3.11 and 3.13)
+    assert len(spans.named("sqlite.connection.commit")) == 1
+    assert len(spans.named("sqlite.connection.rollback")) == 1
     assert_span(spans.named("sqlite.connection.rollback")[0], resource="sqlite.connection.rollback", meta=META)
 
 
@@ -257,7 +256,9 @@ def test_a_connection_s_own_shortcut_runs_as_written(spans):
     conn = sqlite3.connect(":memory:", factory=LoggingConnection)
     assert conn.execute("SELECT 14").fetchone() == (14,) and conn.log == ["SELECT 14"]
     conn.executescript("CREATE TABLE l (v);")  # not overridden: traced as usual
-    assert [s.resource for s in spans.spans] == ["CREATE TABLE l (v);"]
+    # the override's super().execute is traced on 3.9 and 3.10, not since (docs/differences.md, sqlite3 limits)
+    before_311 = ["SELECT 14"] if sys.version_info < (3, 11) else []
+    assert [s.resource for s in spans.named("sqlite.query")] == [*before_311, "CREATE TABLE l (v);"]
 
 
 def test_a_connection_choosing_its_own_cursor_class_keeps_it(spans):
