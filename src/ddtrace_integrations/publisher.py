@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import sys
-from contextvars import ContextVar
 from types import ModuleType
 from typing import Any
 from typing import AsyncIterator
@@ -37,8 +36,10 @@ Done = Callable[[dd.ExecutionContext, Any], None]
 Wrapper = Callable[[Any, Any, Args, Kwargs], Any]
 
 _NO_RESULT = object()
-# The object inside an exclusive event's call: the driver's own nested calls on it publish nothing.
-_inside: ContextVar[Any] = ContextVar("ddtrace_integrations_inside", default=None)
+# The context item naming the object an exclusive event's call holds (see ``Event``): the driver's own nested
+# calls on it publish nothing. Kept in the context, which the call makes current anyway, where a context variable
+# of its own would cost a second set and reset (and a token) per call.
+HELD = "ddtrace_integrations.held"
 
 
 class Event:
@@ -91,8 +92,8 @@ class Event:
         self.done = done
         self.exclusive = exclusive
 
-    def context(self, instance: Any, args: Args, kwargs: Kwargs) -> Tuple[Optional[dd.ExecutionContext], Any]:
-        """The context to publish (None: call through untraced) and the object held exclusively.
+    def context(self, instance: Any, args: Args, kwargs: Kwargs) -> Optional[dd.ExecutionContext]:
+        """The context to publish (None: call through untraced).
 
         Its items are the dict ``build`` returned, completed with the pin and the call (``instance``, ``args``,
         ``kwargs``): one dict per call, handed to the event hub as it is."""
@@ -100,18 +101,20 @@ class Event:
             held = None
             if self.exclusive is not None:
                 held = self.exclusive(instance)
-                if held is not None and _inside.get() is held:
-                    return None, None
+                if held is not None and is_held(held):
+                    return None
             items = self.build(instance, args, kwargs)
             if items is None:
-                return None, None
+                return None
             if items.get("pin") is None:  # build may name its own
                 items["pin"] = find_pin(instance, self.pin_source)
             items["instance"], items["args"], items["kwargs"] = instance, args, kwargs
-            return dd.new_context(self.name, items, not self.deferred_end), held
+            if held is not None:
+                items[HELD] = held
+            return dd.new_context(self.name, items, not self.deferred_end)
         except Exception:
             log.debug("%s: not traced, the call's data could not be read", self.name, exc_info=True)
-            return None, None
+            return None
 
     def arguments(self, ctx: dd.ExecutionContext, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
         if self.rewrite is None:
@@ -132,6 +135,16 @@ class Event:
                     ctx.dispatch_ended_event()
         if self.deferred_end and result is not _NO_RESULT and dd.core.has_listeners(self.returned):
             dd.core.dispatch(self.returned, (ctx,))
+
+
+def is_held(obj: Any) -> bool:
+    """Whether a call running now (the current context or one it runs inside) holds ``obj`` exclusively."""
+    ctx: Optional[dd.ExecutionContext] = _current.get()
+    while ctx is not None:
+        if ctx._data.get(HELD) is obj:
+            return True
+        ctx = ctx._parent
+    return False
 
 
 def find_pin(instance: Any, source: Any = None) -> Optional[dd.Pin]:
@@ -182,12 +195,11 @@ def traced(event: Event) -> Wrapper:
     def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not has_listeners(started):
             return wrapped(*args, **kwargs)
-        ctx, held = context(instance, args, kwargs)
+        ctx = context(instance, args, kwargs)
         if ctx is None:
             return wrapped(*args, **kwargs)
         result = _NO_RESULT
         exc_info: ExcInfo = _NO_EXCEPTION
-        inside = _inside.set(held) if held is not None else None
         current = _current.set(ctx)
         try:  # a BaseException out of a listener still ends the context and resets what was set
             _dispatch(started, (ctx,))
@@ -211,8 +223,6 @@ def traced(event: Event) -> Wrapper:
                     done(ctx, None if result is _NO_RESULT else result)
                 except Exception:
                     log.debug("%s: result not recorded", event.name, exc_info=True)
-            if inside is not None:
-                _inside.reset(inside)
             if not deferred and not ctx._end_event_dispatched:
                 _dispatch(ended, (ctx, exc_info))
                 ctx._end_event_dispatched = True
@@ -236,12 +246,11 @@ def traced_async(event: Event) -> Wrapper:
         return published(wrapped, instance, args, kwargs)
 
     async def published(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-        ctx, held = context(instance, args, kwargs)
+        ctx = context(instance, args, kwargs)
         if ctx is None:
             return await wrapped(*args, **kwargs)
         result = _NO_RESULT
         exc_info: ExcInfo = _NO_EXCEPTION
-        inside = _inside.set(held) if held is not None else None
         current = _current.set(ctx)
         try:  # a BaseException out of a listener still ends the context and resets what was set
             _dispatch(started, (ctx,))
@@ -265,8 +274,6 @@ def traced_async(event: Event) -> Wrapper:
                     done(ctx, None if result is _NO_RESULT else result)
                 except Exception:
                     log.debug("%s: result not recorded", event.name, exc_info=True)
-            if inside is not None:
-                _inside.reset(inside)
             if not deferred and not ctx._end_event_dispatched:
                 _dispatch(ended, (ctx, exc_info))
                 ctx._end_event_dispatched = True
@@ -296,7 +303,7 @@ def _deferred(event: Event, iterate: Callable[..., Any]) -> Wrapper:
     def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not has_listeners(started):
             return wrapped(*args, **kwargs)
-        ctx, _ = event.context(instance, args, kwargs)
+        ctx = event.context(instance, args, kwargs)
         if ctx is None:
             return wrapped(*args, **kwargs)
         return iterate(event, ctx, wrapped, args, kwargs)
@@ -343,14 +350,16 @@ def quiet_iter(held: Callable[[Any], Any]) -> Wrapper:
 
 def _quietly(held: Any, iterable: Any) -> Iterator:
     iterator = iter(iterable)
+    marker = dd.new_context("ddtrace_integrations.quiet", {HELD: held}, False)  # never dispatched
     while True:
-        inside = _inside.set(held)
+        marker._parent = _current.get()
+        current = _current.set(marker)
         try:
             item = next(iterator)
         except StopIteration:
             return
         finally:
-            _inside.reset(inside)
+            _current.reset(current)
         yield item
 
 
