@@ -293,6 +293,18 @@ class _WebSocketEvents:
         self.close = Event(f"{package}.websocket.close", build, pin_source=pin_source)
 
 
+def _join_route(exchange: _Exchange, outer: Optional[_Exchange]) -> None:
+    """The exchange takes part in its scope's route: that of ``outer``, the application it is mounted in, if any."""
+    mounts = outer.mounts if outer is not None and outer.mounts is not None else _Mounts()
+    mounts.exchanges.append(exchange)
+    exchange.mounts = mounts
+
+
+def _leave_route(exchange: _Exchange) -> None:
+    if exchange.mounts is not None:
+        exchange.mounts.exchanges.remove(exchange)
+
+
 class _TracedAsgiApp:
     def __init__(self, app: Any, events: AsgiEvents) -> None:
         self._app = app
@@ -332,9 +344,7 @@ class _TracedAsgiApp:
 
         with request:
             if events.middleware:
-                mounts = outer.mounts if nested and outer is not None and outer.mounts is not None else _Mounts()
-                mounts.exchanges.append(exchange)
-                exchange.mounts = mounts
+                _join_route(exchange, outer if nested else None)
             token = _exchange.set(exchange)
             try:
                 return await self._app(scope, receive, traced_send)
@@ -345,8 +355,7 @@ class _TracedAsgiApp:
                 raise
             finally:
                 _exchange.reset(token)
-                if exchange.mounts is not None:
-                    exchange.mounts.exchanges.remove(exchange)
+                _leave_route(exchange)
                 self._end(exchange, None, None, None)
 
     async def _websocket(self, scope: Dict[str, Any], receive: Callable, send: Callable, ws: _WebSocketEvents) -> Any:
@@ -395,9 +404,7 @@ class _TracedAsgiApp:
 
         with request:
             if events.middleware:
-                mounts = outer.mounts if nested and outer is not None and outer.mounts is not None else _Mounts()
-                mounts.exchanges.append(exchange)
-                exchange.mounts = mounts
+                _join_route(exchange, outer if nested else None)
             token = _exchange.set(exchange)
             try:
                 return await self._app(scope, traced_receive, traced_send)
@@ -408,8 +415,7 @@ class _TracedAsgiApp:
                 raise
             finally:
                 _exchange.reset(token)
-                if exchange.mounts is not None:
-                    exchange.mounts.exchanges.remove(exchange)
+                _leave_route(exchange)
                 self._end(exchange, None, None, None)
 
     def _end(self, exchange: _Exchange, *exc_info: Any) -> None:
