@@ -7,6 +7,7 @@ listens the wrapper costs one ``has_listeners`` check and calls straight through
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 from types import ModuleType
@@ -234,6 +235,25 @@ def traced(event: Event) -> Wrapper:
     return wrapper
 
 
+_TRACED = "_ddtrace_integrations_traced"  # marks the plain functions ``traced_method`` makes
+
+
+def traced_method(event: Event, original: Any) -> Callable[..., Any]:
+    """A plain function publishing ``event`` around a class's sync method ``original`` (a function, or a C type's
+    method descriptor), to set on the class in its place. A wrapt FunctionWrapper there builds a bound wrapper object
+    on every attribute access, which a driver's hot methods (a cursor's execute) would pay on every call; a plain
+    function binds as any method does. ``__wrapped__`` names ``original``."""
+    wrapper = traced(event)
+    bind = original.__get__
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return wrapper(bind(self), self, args, kwargs)
+
+    functools.update_wrapper(method, original)
+    setattr(method, _TRACED, True)
+    return method
+
+
 def traced_async(event: Event) -> Wrapper:
     """Wrapper for a coroutine function: with nobody listening, the call returns the library's own coroutine (no
     coroutine of ours around it); else our coroutine, which publishes around awaiting the library's."""
@@ -410,9 +430,9 @@ def internal_event(
 
 
 def is_wrapped(obj: Any) -> bool:
-    """An object already behind a wrapt proxy (here, by ddtrace or by a library): every wrapt proxy type
-    (function wrappers, bound ones, object proxies; C or Python) defines ``__wrapped__`` on the type."""
-    return obj is not None and hasattr(type(obj), "__wrapped__")
+    """An object already behind a wrapt proxy (here, by ddtrace or by a library; every wrapt proxy type, C or Python,
+    defines ``__wrapped__`` on the type), or a method ``traced_method`` made (or that method bound)."""
+    return obj is not None and (hasattr(type(obj), "__wrapped__") or getattr(obj, _TRACED, False) is True)
 
 
 def traced_function(fn: Callable, event: Event, proxy: Type[wrapt.FunctionWrapper] = wrapt.FunctionWrapper) -> Any:
@@ -467,11 +487,23 @@ class Publisher:
             dd.Pin().onto(module)
 
     def wrap(self, owner: Any, attr: str, wrapper: Wrapper) -> None:
+        self._replace(owner, attr, lambda original: wrapt.FunctionWrapper(original, wrapper))
+
+    def wrap_method(self, owner: Any, attr: str, event: Event) -> None:
+        """``event`` published around the method ``attr`` of the class ``owner``: a plain function for a sync method
+        (``traced_method``), a wrapt wrapper for a coroutine function."""
+        original = getattr(owner, attr)
+        if inspect.iscoroutinefunction(original):
+            self.wrap(owner, attr, traced_async(event))
+        else:
+            self._replace(owner, attr, lambda original: traced_method(event, original))
+
+    def _replace(self, owner: Any, attr: str, make: Callable[[Any], Any]) -> None:
         own = vars(owner).get(attr, _NO_RESULT)
-        if isinstance(own, wrapt.FunctionWrapper):
+        if isinstance(own, wrapt.FunctionWrapper) or getattr(own, _TRACED, False) is True:
             return
         original = getattr(owner, attr) if own is _NO_RESULT else own
-        setattr(owner, attr, wrapt.FunctionWrapper(original, wrapper))
+        setattr(owner, attr, make(original))
         self._installed.append((owner, attr, own))
 
     def unwrap_all(self) -> None:
