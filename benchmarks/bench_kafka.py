@@ -123,7 +123,7 @@ def cases(topics: Topics) -> List[Case]:
 
 
 def run(argv: Optional[List[str]] = None) -> None:
-    versions = f"confluent-kafka {confluent_kafka.version()[0]}, aiokafka {importlib.metadata.version('aiokafka')}"
+    versions = ", ".join(f"{name} {importlib.metadata.version(name)}" for name in ("confluent-kafka", "aiokafka"))
     topics = Topics()
     main(__doc__, lambda: cases(topics), ("confluent_kafka", "aiokafka"), versions=f"{versions}; {SERVERS}", argv=argv)
 

@@ -107,3 +107,7 @@ def data_streams(monkeypatch: pytest.MonkeyPatch) -> Iterator[DataStreams]:
     monkeypatch.setattr(datastreams, "_processor", processor)
     yield DataStreams(processor)
     processor.stop()
+    # Read, never sent: at exit ddtrace flushes every processor it made, and this one's backoff, scaled to its
+    # interval, would sleep for minutes per processor before giving up on an agent that is gone.
+    with processor._lock:
+        processor._buckets.clear()

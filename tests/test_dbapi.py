@@ -173,3 +173,42 @@ def test_unpatch_leaves_the_driver_as_it_was(fake_dbapi, spans):
     fake_dbapi.connect().cursor().execute("SELECT 1")
     assert spans.spans == []
     ddtrace_integrations.patch(fakedbapi=True)
+
+
+def test_driver_methods_are_plain_functions_that_bind_as_methods(fake_dbapi, spans):
+    import inspect
+
+    from ddtrace_integrations.dbapi import _by_module
+    from ddtrace_integrations.publisher import is_wrapped
+
+    method = vars(fake_dbapi.Cursor)["execute"]
+    assert inspect.isfunction(method) and method.__name__ == "execute" and is_wrapped(method)
+    assert list(inspect.signature(method).parameters) == ["self", "query", "params"]  # the driver's, via __wrapped__
+    cursor = fake_dbapi.connect().cursor()
+    assert is_wrapped(cursor.execute)  # what Django's cursor wrapper asks before tracing a driver's query itself
+    assert cursor.execute("SELECT 1") == 3  # the driver's result, passed through
+    spans.one("fakesql.query", "SELECT 1")
+    _by_module["fakedbapi"].wrap_methods(fake_dbapi.Cursor)  # wrapping again installs nothing more
+    assert vars(fake_dbapi.Cursor)["execute"] is method
+
+
+def test_coroutine_methods_stay_behind_wrapt():
+    import inspect
+
+    import wrapt
+
+    from ddtrace_integrations.publisher import Event
+    from ddtrace_integrations.publisher import Publisher
+    from ddtrace_integrations.publisher import is_wrapped
+
+    class Client:
+        async def query(self) -> int:
+            return 1
+
+    original = vars(Client)["query"]
+    publisher = Publisher("fakeclient")
+    publisher.wrap_method(Client, "query", Event("fakeclient.query", lambda *_: None))
+    assert isinstance(vars(Client)["query"], wrapt.FunctionWrapper)
+    assert inspect.iscoroutinefunction(Client().query)  # as the library's own method answers
+    publisher.unwrap_all()
+    assert vars(Client)["query"] is original and not is_wrapped(Client.query)

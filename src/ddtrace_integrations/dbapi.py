@@ -31,8 +31,8 @@ from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import Wrapper
 from ddtrace_integrations.publisher import argument
 from ddtrace_integrations.publisher import replace_argument
-from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.publisher import traced_async
+from ddtrace_integrations.publisher import traced_method
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 
 log = dd.get_logger(__name__)
@@ -125,9 +125,13 @@ class DbApiPublisher(Publisher):
 
     # --- installing ---
 
-    def wrapper(self, method: str, original: Any) -> Wrapper:
+    def method(self, method: str, original: Any) -> Any:
+        """What replaces the driver's method ``method`` (``original``): a plain function publishing its event, or a
+        wrapt wrapper for a coroutine function (see ``Publisher.wrap_method``)."""
         event = self.events[method]
-        return traced_async(event) if inspect.iscoroutinefunction(original) else traced(event)
+        if inspect.iscoroutinefunction(original):
+            return wrapt.FunctionWrapper(original, traced_async(event))
+        return traced_method(event, original)
 
     def wrap_methods(self, *classes: type, methods: Tuple[str, ...] = EXECUTE + FETCH, inherited: bool = False) -> None:
         """Wrap each method a class defines itself (or, ``inherited``, also those it inherits from a C base);
@@ -136,7 +140,7 @@ class DbApiPublisher(Publisher):
             for method in methods:
                 original = getattr(cls, method, None) if inherited else vars(cls).get(method)
                 if original is not None:
-                    self.wrap(cls, method, self.wrapper(method, original))
+                    self.wrap_method(cls, method, self.events[method])
 
     def connection_event(self, method: str) -> Event:
         """``{package}.connection`` for a connection method (commit, rollback, a driver's own extras)."""
@@ -157,7 +161,7 @@ class DbApiPublisher(Publisher):
             for method in methods:
                 original = getattr(base, method, None)
                 if original is not None:
-                    namespace[method] = wrapt.FunctionWrapper(original, self.wrapper(method, original))
+                    namespace[method] = self.method(method, original)
             for method, wrapper in wrappers.items():
                 namespace[method] = wrapt.FunctionWrapper(getattr(base, method), wrapper)
             cls = type(base.__name__, (base,), namespace)

@@ -7,9 +7,9 @@ listens the wrapper costs one ``has_listeners`` check and calls straight through
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
-from contextvars import ContextVar
 from types import ModuleType
 from typing import Any
 from typing import AsyncIterator
@@ -37,8 +37,10 @@ Done = Callable[[dd.ExecutionContext, Any], None]
 Wrapper = Callable[[Any, Any, Args, Kwargs], Any]
 
 _NO_RESULT = object()
-# The object inside an exclusive event's call: the driver's own nested calls on it publish nothing.
-_inside: ContextVar[Any] = ContextVar("ddtrace_integrations_inside", default=None)
+# The context item naming the object an exclusive event's call holds (see ``Event``): the driver's own nested
+# calls on it publish nothing. Kept in the context, which the call makes current anyway, where a context variable
+# of its own would cost a second set and reset (and a token) per call.
+HELD = "ddtrace_integrations.held"
 
 
 class Event:
@@ -91,8 +93,8 @@ class Event:
         self.done = done
         self.exclusive = exclusive
 
-    def context(self, instance: Any, args: Args, kwargs: Kwargs) -> Tuple[Optional[dd.ExecutionContext], Any]:
-        """The context to publish (None: call through untraced) and the object held exclusively.
+    def context(self, instance: Any, args: Args, kwargs: Kwargs) -> Optional[dd.ExecutionContext]:
+        """The context to publish (None: call through untraced).
 
         Its items are the dict ``build`` returned, completed with the pin and the call (``instance``, ``args``,
         ``kwargs``): one dict per call, handed to the event hub as it is."""
@@ -100,18 +102,20 @@ class Event:
             held = None
             if self.exclusive is not None:
                 held = self.exclusive(instance)
-                if held is not None and _inside.get() is held:
-                    return None, None
+                if held is not None and is_held(held):
+                    return None
             items = self.build(instance, args, kwargs)
             if items is None:
-                return None, None
+                return None
             if items.get("pin") is None:  # build may name its own
                 items["pin"] = find_pin(instance, self.pin_source)
             items["instance"], items["args"], items["kwargs"] = instance, args, kwargs
-            return dd.new_context(self.name, items, not self.deferred_end), held
+            if held is not None:
+                items[HELD] = held
+            return dd.new_context(self.name, items, not self.deferred_end)
         except Exception:
             log.debug("%s: not traced, the call's data could not be read", self.name, exc_info=True)
-            return None, None
+            return None
 
     def arguments(self, ctx: dd.ExecutionContext, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
         if self.rewrite is None:
@@ -132,6 +136,16 @@ class Event:
                     ctx.dispatch_ended_event()
         if self.deferred_end and result is not _NO_RESULT and dd.core.has_listeners(self.returned):
             dd.core.dispatch(self.returned, (ctx,))
+
+
+def is_held(obj: Any) -> bool:
+    """Whether a call running now (the current context or one it runs inside) holds ``obj`` exclusively."""
+    ctx: Optional[dd.ExecutionContext] = _current.get()
+    while ctx is not None:
+        if ctx._data.get(HELD) is obj:
+            return True
+        ctx = ctx._parent
+    return False
 
 
 def find_pin(instance: Any, source: Any = None) -> Optional[dd.Pin]:
@@ -182,12 +196,11 @@ def traced(event: Event) -> Wrapper:
     def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not has_listeners(started):
             return wrapped(*args, **kwargs)
-        ctx, held = context(instance, args, kwargs)
+        ctx = context(instance, args, kwargs)
         if ctx is None:
             return wrapped(*args, **kwargs)
         result = _NO_RESULT
         exc_info: ExcInfo = _NO_EXCEPTION
-        inside = _inside.set(held) if held is not None else None
         current = _current.set(ctx)
         try:  # a BaseException out of a listener still ends the context and resets what was set
             _dispatch(started, (ctx,))
@@ -211,8 +224,6 @@ def traced(event: Event) -> Wrapper:
                     done(ctx, None if result is _NO_RESULT else result)
                 except Exception:
                     log.debug("%s: result not recorded", event.name, exc_info=True)
-            if inside is not None:
-                _inside.reset(inside)
             if not deferred and not ctx._end_event_dispatched:
                 _dispatch(ended, (ctx, exc_info))
                 ctx._end_event_dispatched = True
@@ -222,6 +233,25 @@ def traced(event: Event) -> Wrapper:
                 log.debug("%s: the current context could not be reset", event.name, exc_info=True)
 
     return wrapper
+
+
+_TRACED = "_ddtrace_integrations_traced"  # marks the plain functions ``traced_method`` makes
+
+
+def traced_method(event: Event, original: Any) -> Callable[..., Any]:
+    """A plain function publishing ``event`` around a class's sync method ``original`` (a function, or a C type's
+    method descriptor), to set on the class in its place. A wrapt FunctionWrapper there builds a bound wrapper object
+    on every attribute access, which a driver's hot methods (a cursor's execute) would pay on every call; a plain
+    function binds as any method does. ``__wrapped__`` names ``original``."""
+    wrapper = traced(event)
+    bind = original.__get__
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return wrapper(bind(self), self, args, kwargs)
+
+    functools.update_wrapper(method, original)
+    setattr(method, _TRACED, True)
+    return method
 
 
 def traced_async(event: Event) -> Wrapper:
@@ -236,12 +266,11 @@ def traced_async(event: Event) -> Wrapper:
         return published(wrapped, instance, args, kwargs)
 
     async def published(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-        ctx, held = context(instance, args, kwargs)
+        ctx = context(instance, args, kwargs)
         if ctx is None:
             return await wrapped(*args, **kwargs)
         result = _NO_RESULT
         exc_info: ExcInfo = _NO_EXCEPTION
-        inside = _inside.set(held) if held is not None else None
         current = _current.set(ctx)
         try:  # a BaseException out of a listener still ends the context and resets what was set
             _dispatch(started, (ctx,))
@@ -265,8 +294,6 @@ def traced_async(event: Event) -> Wrapper:
                     done(ctx, None if result is _NO_RESULT else result)
                 except Exception:
                     log.debug("%s: result not recorded", event.name, exc_info=True)
-            if inside is not None:
-                _inside.reset(inside)
             if not deferred and not ctx._end_event_dispatched:
                 _dispatch(ended, (ctx, exc_info))
                 ctx._end_event_dispatched = True
@@ -296,7 +323,7 @@ def _deferred(event: Event, iterate: Callable[..., Any]) -> Wrapper:
     def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not has_listeners(started):
             return wrapped(*args, **kwargs)
-        ctx, _ = event.context(instance, args, kwargs)
+        ctx = event.context(instance, args, kwargs)
         if ctx is None:
             return wrapped(*args, **kwargs)
         return iterate(event, ctx, wrapped, args, kwargs)
@@ -343,14 +370,16 @@ def quiet_iter(held: Callable[[Any], Any]) -> Wrapper:
 
 def _quietly(held: Any, iterable: Any) -> Iterator:
     iterator = iter(iterable)
+    marker = dd.new_context("ddtrace_integrations.quiet", {HELD: held}, False)  # never dispatched
     while True:
-        inside = _inside.set(held)
+        marker._parent = _current.get()
+        current = _current.set(marker)
         try:
             item = next(iterator)
         except StopIteration:
             return
         finally:
-            _inside.reset(inside)
+            _current.reset(current)
         yield item
 
 
@@ -401,9 +430,9 @@ def internal_event(
 
 
 def is_wrapped(obj: Any) -> bool:
-    """An object already behind a wrapt proxy (here, by ddtrace or by a library): every wrapt proxy type
-    (function wrappers, bound ones, object proxies; C or Python) defines ``__wrapped__`` on the type."""
-    return obj is not None and hasattr(type(obj), "__wrapped__")
+    """An object already behind a wrapt proxy (here, by ddtrace or by a library; every wrapt proxy type, C or Python,
+    defines ``__wrapped__`` on the type), or a method ``traced_method`` made (or that method bound)."""
+    return obj is not None and (hasattr(type(obj), "__wrapped__") or getattr(obj, _TRACED, False) is True)
 
 
 def traced_function(fn: Callable, event: Event, proxy: Type[wrapt.FunctionWrapper] = wrapt.FunctionWrapper) -> Any:
@@ -458,11 +487,23 @@ class Publisher:
             dd.Pin().onto(module)
 
     def wrap(self, owner: Any, attr: str, wrapper: Wrapper) -> None:
+        self._replace(owner, attr, lambda original: wrapt.FunctionWrapper(original, wrapper))
+
+    def wrap_method(self, owner: Any, attr: str, event: Event) -> None:
+        """``event`` published around the method ``attr`` of the class ``owner``: a plain function for a sync method
+        (``traced_method``), a wrapt wrapper for a coroutine function."""
+        original = getattr(owner, attr)
+        if inspect.iscoroutinefunction(original):
+            self.wrap(owner, attr, traced_async(event))
+        else:
+            self._replace(owner, attr, lambda original: traced_method(event, original))
+
+    def _replace(self, owner: Any, attr: str, make: Callable[[Any], Any]) -> None:
         own = vars(owner).get(attr, _NO_RESULT)
-        if isinstance(own, wrapt.FunctionWrapper):
+        if isinstance(own, wrapt.FunctionWrapper) or getattr(own, _TRACED, False) is True:
             return
         original = getattr(owner, attr) if own is _NO_RESULT else own
-        setattr(owner, attr, wrapt.FunctionWrapper(original, wrapper))
+        setattr(owner, attr, make(original))
         self._installed.append((owner, attr, own))
 
     def unwrap_all(self) -> None:

@@ -199,12 +199,12 @@ class WsgiEvents:
     def traced_app(self, wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not dd.core.has_listeners(self.request.started):
             return wrapped(*args, **kwargs)
-        request, _ = self.request.context(instance, args, kwargs)
+        request = self.request.context(instance, args, kwargs)
         if request is None:
             return wrapped(*args, **kwargs)
         environ, start_response = argument(args, kwargs, 0, "environ"), argument(args, kwargs, 1, "start_response")
         with request:
-            application, _ = self.application.context(instance, args, kwargs)
+            application = self.application.context(instance, args, kwargs)
             app = application.get_item("internal_context") if application is not None else None
             token = _exchange.set(_Exchange(request, app, self.routed))
             try:
@@ -215,7 +215,7 @@ class WsgiEvents:
                 raise
             finally:
                 _exchange.reset(token)
-        response, _ = self.response.context(instance, args, kwargs)
+        response = self.response.context(instance, args, kwargs)
         if response is not None:
             with response:
                 pass
@@ -293,6 +293,18 @@ class _WebSocketEvents:
         self.close = Event(f"{package}.websocket.close", build, pin_source=pin_source)
 
 
+def _join_route(exchange: _Exchange, outer: Optional[_Exchange]) -> None:
+    """The exchange takes part in its scope's route: that of ``outer``, the application it is mounted in, if any."""
+    mounts = outer.mounts if outer is not None and outer.mounts is not None else _Mounts()
+    mounts.exchanges.append(exchange)
+    exchange.mounts = mounts
+
+
+def _leave_route(exchange: _Exchange) -> None:
+    if exchange.mounts is not None:
+        exchange.mounts.exchanges.remove(exchange)
+
+
 class _TracedAsgiApp:
     def __init__(self, app: Any, events: AsgiEvents) -> None:
         self._app = app
@@ -306,7 +318,7 @@ class _TracedAsgiApp:
             return await self._app(scope, receive, send)
         outer = _exchange.get()
         nested = outer is not None and outer.scope is scope and outer.mounts is not None
-        request, _ = events.request.context(self._app, (scope, nested), {})
+        request = events.request.context(self._app, (scope, nested), {})
         if request is None:
             return await self._app(scope, receive, send)
         exchange = _Exchange(request, None, events.routed, scope)
@@ -332,9 +344,7 @@ class _TracedAsgiApp:
 
         with request:
             if events.middleware:
-                mounts = outer.mounts if nested and outer is not None and outer.mounts is not None else _Mounts()
-                mounts.exchanges.append(exchange)
-                exchange.mounts = mounts
+                _join_route(exchange, outer if nested else None)
             token = _exchange.set(exchange)
             try:
                 return await self._app(scope, receive, traced_send)
@@ -345,8 +355,7 @@ class _TracedAsgiApp:
                 raise
             finally:
                 _exchange.reset(token)
-                if exchange.mounts is not None:
-                    exchange.mounts.exchanges.remove(exchange)
+                _leave_route(exchange)
                 self._end(exchange, None, None, None)
 
     async def _websocket(self, scope: Dict[str, Any], receive: Callable, send: Callable, ws: _WebSocketEvents) -> Any:
@@ -356,7 +365,7 @@ class _TracedAsgiApp:
             return await self._app(scope, receive, send)
         outer = _exchange.get()
         nested = outer is not None and outer.scope is scope and outer.mounts is not None
-        request, _ = ws.handshake.context(self._app, (scope, nested), {})
+        request = ws.handshake.context(self._app, (scope, nested), {})
         if request is None:
             return await self._app(scope, receive, send)
         connection = WebSocketConnection(request, scope.get("path", ""), scope.get("client"))
@@ -369,7 +378,7 @@ class _TracedAsgiApp:
             if not has_listeners(ws.receive.started):
                 return await receive()
             data = WebSocketMessage(connection)
-            ctx, _ = ws.receive.context(None, (data,), {})
+            ctx = ws.receive.context(None, (data,), {})
             if ctx is None:
                 return await receive()
             with ctx:
@@ -395,9 +404,7 @@ class _TracedAsgiApp:
 
         with request:
             if events.middleware:
-                mounts = outer.mounts if nested and outer is not None and outer.mounts is not None else _Mounts()
-                mounts.exchanges.append(exchange)
-                exchange.mounts = mounts
+                _join_route(exchange, outer if nested else None)
             token = _exchange.set(exchange)
             try:
                 return await self._app(scope, traced_receive, traced_send)
@@ -408,8 +415,7 @@ class _TracedAsgiApp:
                 raise
             finally:
                 _exchange.reset(token)
-                if exchange.mounts is not None:
-                    exchange.mounts.exchanges.remove(exchange)
+                _leave_route(exchange)
                 self._end(exchange, None, None, None)
 
     def _end(self, exchange: _Exchange, *exc_info: Any) -> None:
@@ -437,7 +443,7 @@ def _publish(event: Event, message: WebSocketMessage) -> None:
     """A websocket message's span, over before the message goes (as ddtrace's)."""
     if not dd.core.has_listeners(event.started):
         return
-    ctx, _ = event.context(None, (message,), {})
+    ctx = event.context(None, (message,), {})
     if ctx is not None:
         with ctx:
             pass

@@ -50,6 +50,23 @@ def test_propagation_headers_replace_the_callers_own_once(patched, spans, base):
     assert seen["x-sign"] == "abc"
 
 
+def test_the_sent_copy_keeps_the_callers_extensions_encoding_and_class(patched, spans, base):
+    class SignedRequest(httpx.Request):
+        pass
+
+    timeout = {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0}
+    request = SignedRequest("GET", base + "/headers", headers=[(b"X-Name", "café".encode("latin-1"))])
+    request.extensions = {"timeout": timeout}
+    sent = []
+    with httpx.Client(event_hooks={"request": [sent.append]}) as client:
+        seen = client.send(request).json()
+    assert request.extensions == {"timeout": timeout} and "x-datadog-trace-id" not in request.headers
+    assert type(sent[0]) is SignedRequest and sent[0] is not request
+    assert sent[0].extensions == request.extensions and sent[0].extensions is not request.extensions
+    assert sent[0].headers["x-name"] == "café"  # decoded as httpx decodes the caller's headers
+    assert seen["x-datadog-parent-id"] == str(spans.one("http.request").span_id)
+
+
 def test_span_tags_and_obfuscated_query(patched, spans, base):
     with httpx.Client() as client:
         client.get(base + "/status/204?token=s3cr3t&page=2", headers={"User-Agent": "ddi"})

@@ -67,6 +67,16 @@ def test_propagation_headers_replace_the_callers_own_once(patched, spans, base):
     assert seen["x-sign"] == "abc"
 
 
+def test_headers_set_by_hand_as_a_dict_are_copied_too(patched, spans, base):
+    request = requests.Request("GET", base + "/headers").prepare()
+    caller = request.headers = {"X-Sign": "abc", "X-Datadog-Trace-Id": "1"}
+    with requests.Session() as session:
+        seen = session.send(request).json()
+    assert request.headers is caller and caller == {"X-Sign": "abc", "X-Datadog-Trace-Id": "1"}
+    span = spans.one("requests.request")
+    assert seen["x-sign"] == "abc" and seen["x-datadog-parent-id"] == str(span.span_id)
+
+
 def test_span_tags_and_obfuscated_query(patched, spans, base):
     requests.get(base + "/status/204?token=s3cr3t&page=2", headers={"User-Agent": "ddi"})
     assert_span(

@@ -53,23 +53,34 @@ def _with_propagation(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwarg
     if not injected:
         return args, kwargs
     request = argument(args, kwargs, 0, "request")
-    headers = _with_injected(request.headers, injected)
-    sent = type(request)(
-        request.method, request.url, headers=headers, stream=request.stream, extensions=request.extensions
-    )
-    if hasattr(request, "_content"):  # a body already read stays readable on the copy
-        sent._content = request._content
+    sent = _copy(request, _with_injected(request.headers, injected))
     ctx.get_item("http_context").headers = sent.headers
     return replace_argument(args, kwargs, 0, "request", sent)
 
 
+def _copy(request: Any, headers: Any) -> Any:
+    """A shallow copy of ``request`` sending ``headers``: its attributes (stream, body already read, extensions)
+    are the caller's, without ``Request.__init__``, which parses the URL and copies the headers once more."""
+    sent = object.__new__(type(request))
+    sent.__dict__.update(vars(request))
+    sent.headers = headers
+    sent.extensions = dict(request.extensions)
+    return sent
+
+
 def _with_injected(headers: Any, injected: Dict[str, str]) -> Any:
     """A copy of ``headers`` updated with ``injected`` as ``Headers.update`` does (a name already there is removed,
-    the new values come last), made in one step: ``copy()`` then ``update()`` re-encode and rescan every header."""
-    added = type(headers)(injected).raw
-    names = {name.lower() for name, _ in added}
-    kept = [pair for pair in headers.raw if pair[0].lower() not in names]
-    return type(headers)(kept + added, encoding=headers.encoding)
+    the new values come last). Made on httpx's own list of (name, lower-case name, value) entries: building
+    Headers from pairs re-encodes every header, and ``update`` rescans the list for every name. The propagation
+    headers are ASCII, which is how httpx encodes headers given as text."""
+    added = []
+    for name, value in injected.items():
+        raw = name.encode("ascii")
+        added.append((raw, raw.lower(), value.encode("ascii")))
+    names = {entry[1] for entry in added}
+    copy = type(headers)(headers)  # copies the entry list; its encoding is worked out again when first needed
+    copy._list = [entry for entry in copy._list if entry[1] not in names] + added
+    return copy
 
 
 def _response(ctx: Any, response: Any) -> None:

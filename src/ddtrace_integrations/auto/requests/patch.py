@@ -7,7 +7,6 @@ first, as ddtrace traces them. Propagation headers are sent on a copy of the pre
 
 from __future__ import annotations
 
-import copy
 import functools
 from types import ModuleType
 from typing import Any
@@ -32,6 +31,8 @@ from ddtrace_integrations.api import traced
 supported_versions = {"requests": ">=2.25.1"}
 publisher = Publisher("requests")
 
+# requests' case-insensitive headers class, known once requests is patched (a publisher never imports its library)
+_Headers: Any = None
 _Parts = Tuple[str, Optional[str], Optional[int], str, str]
 
 
@@ -80,11 +81,28 @@ def _with_propagation(ctx: ExecutionContext, args: Args, kwargs: Kwargs) -> Tupl
     if not injected:
         return args, kwargs
     request = argument(args, kwargs, 0, "request")
-    sent = copy.copy(request)  # its class and every attribute; the cookie jar and hooks shared, as when untraced
-    sent.headers = request.headers.copy()
-    sent.headers.update(injected)  # case-insensitive: a stale trace header of the caller's is replaced
+    # its class and every attribute, without copy.copy's detour through __reduce_ex__; the cookie jar and hooks
+    # shared, as when untraced
+    sent = object.__new__(type(request))
+    sent.__dict__.update(vars(request))
+    sent.headers = _with_injected(request.headers, injected)
     ctx.get_item("http_context").headers = sent.headers
     return replace_argument(args, kwargs, 0, "request", sent)
+
+
+def _with_injected(headers: Any, injected: Dict[str, str]) -> Any:
+    """A copy of ``headers`` updated with ``injected``, case-insensitively (a stale trace header of the caller's is
+    replaced). requests' own headers are copied as the mapping of lower-case names they keep, in one step: their
+    ``copy`` and ``update`` set every header through Python methods."""
+    if type(headers) is _Headers:
+        copy = _Headers()
+        store = copy._store = headers._store.copy()
+        for name, value in injected.items():
+            store[name.lower()] = (name, value)
+        return copy
+    copy = headers.copy()  # headers of another type, set on the request by hand
+    copy.update(injected)
+    return copy
 
 
 def _response(ctx: ExecutionContext, response: Any) -> None:
@@ -94,6 +112,8 @@ def _response(ctx: ExecutionContext, response: Any) -> None:
 
 
 def patch(requests: ModuleType) -> None:
+    global _Headers
+    _Headers = requests.structures.CaseInsensitiveDict
     publisher.pin(requests)
     send = Event("requests.send", _build, pin_source=requests, rewrite=_with_propagation, done=_response)
     publisher.wrap(requests.Session, "send", traced(send))

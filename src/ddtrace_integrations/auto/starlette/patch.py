@@ -157,7 +157,7 @@ def background(publisher: Publisher, cls: type, module: ModuleType) -> None:
         from starlette.concurrency import run_in_threadpool
 
         async def traced_task(*task_args: Any, **task_kwargs: Any) -> Any:
-            ctx, _ = event.context(task, (queued_by,), {})
+            ctx = event.context(task, (queued_by,), {})
             if ctx is None:
                 return await _run(task, run_in_threadpool, task_args, task_kwargs)
             with ctx:

@@ -8,6 +8,7 @@ http tags (URL with ddtrace's query obfuscation, status and error status codes, 
 from __future__ import annotations
 
 import functools
+from typing import Any
 from typing import ClassVar
 from typing import Dict
 from typing import Optional
@@ -30,12 +31,9 @@ class HTTPClientPlugin(ClientPlugin):
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         http: HTTPClientContext = dd.context_items(ctx)["http_context"]
-        span = self.start_span(ctx, self.span_name, resource=http.resource, service=self.domain_service(http))
-        if (
-            span is not None
-            and http.inject_headers is not None
-            and dd.setting(self.integration_config, "distributed_tracing")
-        ):
+        config = self.integration_config
+        span = self.start_span(ctx, self.span_name, resource=http.resource, service=self.domain_service(http, config))
+        if span is not None and http.inject_headers is not None and dd.setting(config, "distributed_tracing"):
             headers: Dict[str, str] = {}
             dd.HTTPPropagator.inject(span.context, headers)
             http.inject_headers(headers)
@@ -62,8 +60,8 @@ class HTTPClientPlugin(ClientPlugin):
         )
         super().finish_span(ctx, span, exc_info)
 
-    def domain_service(self, http: HTTPClientContext) -> Optional[str]:
-        if not dd.setting(self.integration_config, "split_by_domain") or not http.target_host:
+    def domain_service(self, http: HTTPClientContext, config: Any) -> Optional[str]:
+        if not dd.setting(config, "split_by_domain") or not http.target_host:
             return None
         if self.split_with_port and http.target_port:
             return f"{http.target_host}:{http.target_port}"
