@@ -36,6 +36,7 @@ from ddtrace_integrations.publisher import function_name
 from ddtrace_integrations.publisher import internal_event
 from ddtrace_integrations.publisher import quiet_iter
 from ddtrace_integrations.publisher import replace_argument
+from ddtrace_integrations.publisher import shallow_copy
 from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.publisher import traced_async
 from ddtrace_integrations.publisher import traced_async_iter
@@ -170,6 +171,7 @@ __all__ = [
     "route_matched",
     "routing",
     "send_items",
+    "shallow_copy",
     "traced",
     "traced_async",
     "traced_async_iter",

@@ -10,7 +10,6 @@ methods and publishes ``{package}.execute`` (execute, executemany, callproc), ``
 from __future__ import annotations
 
 import contextlib
-import inspect
 import weakref
 from dataclasses import dataclass
 from types import ModuleType
@@ -31,8 +30,7 @@ from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import Wrapper
 from ddtrace_integrations.publisher import argument
 from ddtrace_integrations.publisher import replace_argument
-from ddtrace_integrations.publisher import traced_async
-from ddtrace_integrations.publisher import traced_method
+from ddtrace_integrations.publisher import traced_member
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 
 log = dd.get_logger(__name__)
@@ -128,10 +126,7 @@ class DbApiPublisher(Publisher):
     def method(self, method: str, original: Any) -> Any:
         """What replaces the driver's method ``method`` (``original``): a plain function publishing its event, or a
         wrapt wrapper for a coroutine function (see ``Publisher.wrap_method``)."""
-        event = self.events[method]
-        if inspect.iscoroutinefunction(original):
-            return wrapt.FunctionWrapper(original, traced_async(event))
-        return traced_method(event, original)
+        return traced_member(self.events[method], original)
 
     def wrap_methods(self, *classes: type, methods: Tuple[str, ...] = EXECUTE + FETCH, inherited: bool = False) -> None:
         """Wrap each method a class defines itself (or, ``inherited``, also those it inherits from a C base);

@@ -254,6 +254,24 @@ def traced_method(event: Event, original: Any) -> Callable[..., Any]:
     return method
 
 
+def traced_member(event: Event, original: Any) -> Any:
+    """What replaces a class's method ``original`` to publish ``event``: a plain function (``traced_method``) for a
+    sync method, a wrapt wrapper for a coroutine function, whose proxy keeps answering
+    ``inspect.iscoroutinefunction`` as the library's own method does."""
+    if inspect.iscoroutinefunction(original):
+        return wrapt.FunctionWrapper(original, traced_async(event))
+    return traced_method(event, original)
+
+
+def shallow_copy(obj: Any) -> Any:
+    """An object of ``obj``'s class holding the same attributes, made without calling its constructor: what a
+    publisher sends in place of a caller's request it must not modify (``copy.copy`` detours through
+    ``__reduce_ex__``, a library's constructor re-parses what the request already holds)."""
+    copy = object.__new__(type(obj))
+    copy.__dict__.update(vars(obj))
+    return copy
+
+
 def traced_async(event: Event) -> Wrapper:
     """Wrapper for a coroutine function: with nobody listening, the call returns the library's own coroutine (no
     coroutine of ours around it); else our coroutine, which publishes around awaiting the library's."""
@@ -492,11 +510,7 @@ class Publisher:
     def wrap_method(self, owner: Any, attr: str, event: Event) -> None:
         """``event`` published around the method ``attr`` of the class ``owner``: a plain function for a sync method
         (``traced_method``), a wrapt wrapper for a coroutine function."""
-        original = getattr(owner, attr)
-        if inspect.iscoroutinefunction(original):
-            self.wrap(owner, attr, traced_async(event))
-        else:
-            self._replace(owner, attr, lambda original: traced_method(event, original))
+        self._replace(owner, attr, lambda original: traced_member(event, original))
 
     def _replace(self, owner: Any, attr: str, make: Callable[[Any], Any]) -> None:
         own = vars(owner).get(attr, _NO_RESULT)

@@ -16,6 +16,7 @@ from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import argument
 from ddtrace_integrations.publisher import replace_argument
+from ddtrace_integrations.publisher import shallow_copy
 from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.publisher import traced_async
 from ddtrace_integrations.tracing_plugins.base.events import HTTPClientContext
@@ -61,8 +62,7 @@ def _with_propagation(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwarg
 def _copy(request: Any, headers: Any) -> Any:
     """A shallow copy of ``request`` sending ``headers``: its attributes (stream, body already read, extensions)
     are the caller's, without ``Request.__init__``, which parses the URL and copies the headers once more."""
-    sent = object.__new__(type(request))
-    sent.__dict__.update(vars(request))
+    sent = shallow_copy(request)
     sent.headers = headers
     sent.extensions = dict(request.extensions)
     return sent

@@ -26,6 +26,7 @@ from ddtrace_integrations.api import Kwargs
 from ddtrace_integrations.api import Publisher
 from ddtrace_integrations.api import argument
 from ddtrace_integrations.api import replace_argument
+from ddtrace_integrations.api import shallow_copy
 from ddtrace_integrations.api import traced
 
 supported_versions = {"requests": ">=2.25.1"}
@@ -81,10 +82,7 @@ def _with_propagation(ctx: ExecutionContext, args: Args, kwargs: Kwargs) -> Tupl
     if not injected:
         return args, kwargs
     request = argument(args, kwargs, 0, "request")
-    # its class and every attribute, without copy.copy's detour through __reduce_ex__; the cookie jar and hooks
-    # shared, as when untraced
-    sent = object.__new__(type(request))
-    sent.__dict__.update(vars(request))
+    sent = shallow_copy(request)  # the cookie jar and hooks shared, as when untraced
     sent.headers = _with_injected(request.headers, injected)
     ctx.get_item("http_context").headers = sent.headers
     return replace_argument(args, kwargs, 0, "request", sent)
