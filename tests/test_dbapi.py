@@ -39,6 +39,19 @@ def test_row_count_is_recorded_on_error_too(fake_dbapi, spans):
     assert_span(spans.one("fakesql.query"), error=1, metrics={"db.row_count": -1})
 
 
+def test_row_count_is_the_cursors_whatever_its_type(fake_dbapi, spans):
+    """The plugin reads the cursor's ``rowcount`` when the call ends and stores any value but None, as ddtrace's
+    DB-API layer does (``Span._set_attribute``: a number as a metric, anything else as text)."""
+
+    class OddCursor(fake_dbapi.Cursor):
+        rowcount = property(lambda self: "unknown", lambda self, value: None)
+
+    OddCursor(fake_dbapi.connect()).execute("SELECT odd")
+    fake_dbapi.connect().cursor().execute("SELECT 1")
+    assert_span(spans.one("fakesql.query", "SELECT odd"), meta={"db.row_count": "unknown"})
+    assert_span(spans.one("fakesql.query", "SELECT 1"), metrics={"db.row_count": 3})
+
+
 def test_fetch_spans_only_while_the_setting_is_on(fake_dbapi, spans, monkeypatch):
     cur = fake_dbapi.connect().cursor()
     cur.execute("SELECT 1")

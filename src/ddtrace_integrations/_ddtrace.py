@@ -571,20 +571,25 @@ def service_and_source(service: Optional[str], int_config: Any) -> Tuple[Optiona
         return _remember(_service_sources, key, (recorder.service, recorder.source))
 
 
+# ddtrace's Config reads every attribute through a Python ``__getattr__`` hook (about three times a plain read);
+# the settings below are plain entries of its instance dict, set when it is made, read there directly.
+_config_attrs: Dict[str, Any] = vars(config)
+
+
 def service_settings(pin: Optional[Pin], int_config: Any) -> Tuple[Any, ...]:
     """Every setting a span's service and ``_dd.svc_src`` are worked out from (``int_service``, an outbound
     service's precedence, ``set_service_and_source``), read in one step: the key under which a plugin works them
-    out once."""
-    mapping: Dict[Any, str] = config.service_mapping
+    out once. The integration's name is left out: a plugin reads the one config registered under its own."""
+    attrs = _config_attrs
+    mapping: Dict[Any, str] = attrs["service_mapping"]
     return (
         pin._config.get("service_name") if pin is not None else None,
         setting(int_config, "service"),
         setting(int_config, "service_name"),
         setting(int_config, "_default_service"),
         setting(int_config, "split_by_domain", False),
-        int_config.integration_name,
-        config.service,
-        config._inferred_base_service,
+        attrs["service"],
+        attrs["_inferred_base_service"],
         _service_state._is_user_provided_service,
         tuple(mapping.items()) if mapping else None,
     )

@@ -108,10 +108,9 @@ class DbApiPublisher(Publisher):
             **{m: self.connection_event(m) for m in TRANSACTION},
         }
 
-    def _event(self, name: str, build: Any, rewrite: Any = None, rowcount: bool = True) -> Event:
-        done = self._rowcount if rowcount else None
-        pin_source = self.driver.pin_source
-        return Event(name, build, pin_source=pin_source, rewrite=rewrite, done=done, exclusive=self._connection)
+    def _event(self, name: str, build: Any, rewrite: Any = None) -> Event:
+        """A cursor method's event. No ``done``: its context holds the cursor, whose rowcount the plugin reads."""
+        return Event(name, build, pin_source=self.driver.pin_source, rewrite=rewrite, exclusive=self._connection)
 
     def _connection(self, cursor: Any) -> Any:
         """What a cursor call holds: its connection, so that the driver's own statements inside one
@@ -203,7 +202,8 @@ class DbApiPublisher(Publisher):
         prepared: bool = False,
         tags: Optional[Dict[str, Any]] = None,
     ) -> DatabaseContext:
-        """The call's context: its own fields beside its connection's (read once per connection)."""
+        """The call's context: its own fields beside its connection's (read once per connection). Its fields are
+        given by position: a dataclass's keyword arguments cost a name match each, on every query."""
         info = _UNKNOWN
         if self.driver.info is not None:
             connection = self._connection(cursor)
@@ -219,10 +219,13 @@ class DbApiPublisher(Publisher):
             info.port,
             info.user,
             info.database,
-            method=method,
-            dbm_injectable=dbm_injectable,
-            prepared=prepared,
-            tags={} if tags is None else tags,
+            method,
+            dbm_injectable,
+            prepared,
+            None,
+            None,
+            {} if tags is None else tags,
+            cursor,
         )
 
     # --- context builders: one per method family ---
@@ -294,13 +297,6 @@ class DbApiPublisher(Publisher):
         if commented is None:
             return args, kwargs
         return replace_argument(args, kwargs, 0, self.driver.query_keyword, commented)
-
-    @staticmethod
-    def _rowcount(ctx: Any, result: Any) -> None:
-        items = dd.context_items(ctx)
-        rowcount = getattr(items["instance"], "rowcount", None)
-        if isinstance(rowcount, int):
-            items["db_context"].rowcount = rowcount
 
 
 _by_module: Dict[str, DbApiPublisher] = {}

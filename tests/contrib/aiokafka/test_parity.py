@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,20 @@ ALLOWED = {
         for tag in ("kafka.topic", "messaging.destination.name")
     ),
 }
+
+
+# ddtrace 4.16's aiokafka integration tags no ``kafka.cluster_id`` while ``time.monotonic()`` (seconds since the
+# machine booted) is under 300: its "failed lately" check starts from 0 (docs/differences.md).
+DDTRACE_CLUSTER_ID_AFTER_S = 300
+
+
+@pytest.fixture(scope="module", autouse=True)
+def past_ddtrace_boot_window():
+    """On a machine booted less than five minutes ago, wait until ddtrace reads the cluster id too: found by the
+    first cold run on a fresh machine (all five variants failed on it, and passed on every later run)."""
+    remaining = DDTRACE_CLUSTER_ID_AFTER_S + 1 - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))

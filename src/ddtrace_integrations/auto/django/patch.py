@@ -339,7 +339,8 @@ def _hook(hook: str, ignored: Tuple[type, ...]) -> Callable[[Any, Args, Kwargs],
             if len(resources) >= 64:
                 resources.clear()
             resource = resources[cls] = f"{class_name(cls)}.{hook}"
-        return {"internal_context": InternalContext("django.middleware", resource, ignored=ignored)}
+        # by position: keyword arguments cost a name match each, on every middleware call
+        return {"internal_context": InternalContext("django.middleware", resource, None, ignored)}
 
     return build
 

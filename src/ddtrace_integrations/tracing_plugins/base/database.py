@@ -11,6 +11,7 @@ from typing import Optional
 from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
+from ddtrace_integrations.tracing_plugins.base.outbound import OutboundPlugin
 from ddtrace_integrations.tracing_plugins.base.outbound import host_tags
 from ddtrace_integrations.tracing_plugins.base.storage import StoragePlugin
 
@@ -66,11 +67,13 @@ class DatabasePlugin(StoragePlugin):
         if self.tags_at_finish:
             self.set_database_tags(span, db)
         rowcount = db.rowcount
-        if type(rowcount) is int:  # what set_metric would store, without its checks
+        if rowcount is None and db.cursor is not None:
+            rowcount = getattr(db.cursor, "rowcount", None)
+        if rowcount is not None:  # stored as ddtrace's DB-API layer stores it, whatever its type
             dd.set_attribute(span, "db.row_count", rowcount)
-        elif rowcount is not None:
-            span.set_metric("db.row_count", rowcount)
-        super(StoragePlugin, self).finish_span(ctx, span, exc_info)  # StoragePlugin's reads a StorageContext
+        # StoragePlugin's reads a StorageContext. Named rather than ``super()``: before CPython 3.12 that builds a
+        # super object and looks the method up through it on every span.
+        OutboundPlugin.finish_span(self, ctx, span, exc_info)
 
     def set_database_tags(self, span: dd.Span, db: DatabaseContext) -> None:
         dd.set_attributes(span, connection_tags(db.host, db.port, db.user, db.database))

@@ -36,6 +36,9 @@ class DatabaseContext:
     commented_query: Any = None
     rowcount: Optional[int] = None
     tags: Dict[str, Any] = field(default_factory=dict)
+    # A PEP 249 cursor: where ``rowcount`` is not set, the plugin reads the cursor's when the call ends (as a
+    # publisher's ``done`` would, without a call of its own on every query).
+    cursor: Any = None
 
 
 @dataclass(**_slots)

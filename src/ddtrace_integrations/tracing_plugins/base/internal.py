@@ -42,4 +42,4 @@ class InternalPlugin(TracingPlugin):
             dd.set_tags(span, internal.tags)
         if internal.ignored and isinstance(exc_info[1], internal.ignored):
             exc_info = _NO_EXC
-        super().finish_span(ctx, span, exc_info)
+        TracingPlugin.finish_span(self, ctx, span, exc_info)  # named, not super(): see DatabasePlugin.finish_span

@@ -56,7 +56,7 @@ class OutboundPlugin(TracingPlugin):
             defaults = dd.peer_service_config.set_defaults_enabled
         if defaults:
             self.set_peer_service(span)
-        super().finish_span(ctx, span, exc_info)
+        TracingPlugin.finish_span(self, ctx, span, exc_info)  # named, not super(): see DatabasePlugin.finish_span
 
     def add_host(self, span: dd.Span, host: Optional[str], port: Optional[int] = None) -> None:
         if host or port:

@@ -76,6 +76,17 @@ class TracingPlugin:
         self._own_on_finish = "on_finish" in vars(self) or type(self).on_finish is not TracingPlugin.on_finish
         # whether the service comes from the settings ``_recipe`` is keyed on alone (the base classes' ``service``)
         self._base_service = "service" not in vars(self) and type(self).service in _BASE_SERVICES
+        # What ``start_span`` reads of this plugin, in one attribute: the method is shared by every plugin class, so
+        # its attribute reads rarely stay specialized (and on CPython 3.11 a class attribute read through an
+        # instance never is); a tuple unpacks in one step.
+        self._span_spec = (
+            self.package,
+            self.service_at_start,
+            self.keep_empty_resource,
+            self.type,
+            self._base_service,
+            self._recipes,
+        )
         dd.core.on(f"context.started.{self.event_name}", self._started, self._listener_name)
         dd.core.on(f"context.ended.{self.event_name}", self._ended, self._listener_name)
         if type(self).on_return is not TracingPlugin.on_return:
@@ -221,21 +232,22 @@ class TracingPlugin:
         pin = items.get("pin")
         if pin is None or not (_tracer.enabled or pin.enabled()):  # pin.enabled(): the tracer's, or APM opted out
             return None
-        config = _configs.get(self.package)
+        package, at_start, keep_empty, class_type, base_service, recipes = self._span_spec
+        config = _configs.get(package)
         if config is None:
             config = self.integration_config
-        if service is None and not inherit_service and not self._base_service:
+        if service is None and not inherit_service and not base_service:
             service = self.service(pin)  # an override may read more than the settings below: asked every time
         key = (dd.service_settings(pin, config), service, inherit_service, service_source, id(tags))
-        recipe = self._recipes.get(key)
+        recipe = recipes.get(key)
         if recipe is None:
-            recipe = self._recipes[key] = self._recipe(pin, config, service, inherit_service, service_source, tags)
+            recipe = recipes[key] = self._recipe(pin, config, service, inherit_service, service_source, tags)
         span = _tracer.start_span(  # positional: the keyword form costs more per span
             name,
             _tracer.context_provider.active() if child_of is _ACTIVE else child_of,
-            recipe[0] if self.service_at_start else None,
-            resource if resource or self.keep_empty_resource else None,
-            self.type if span_type is _CLASS_TYPE else span_type,
+            recipe[0] if at_start else None,
+            resource if resource or keep_empty else None,
+            class_type if span_type is _CLASS_TYPE else span_type,
             True,  # activate
         )
         dd.set_attributes(span, recipe[2])
