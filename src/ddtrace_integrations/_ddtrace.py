@@ -137,14 +137,39 @@ context_items: Callable[[core.ExecutionContext], Dict[str, Any]] = operator.attr
 CURRENT_CONTEXT = core._CURRENT_CONTEXT
 
 
-def module_pin(module: ModuleType) -> Optional[Pin]:
-    """``Pin.get_from(module)`` for the module a publisher pinned, read from the module's namespace: get_from
-    first asks for ``__getddpin__``, a miss that costs a formatted AttributeError on every traced call."""
-    namespace = module.__dict__
-    pin = namespace.get(PIN_ATTR)
-    if pin is not None and pin._target == id(module) and "__getddpin__" not in namespace:
-        return pin
-    return Pin.get_from(module)
+def find_pin(instance: Any, source: Any = None) -> Optional[Pin]:
+    """The instance's own pin (a user's ``Pin.override``), else the pin of ``source`` (the patched module). A
+    module's pin is read from its namespace: ``Pin.get_from`` first asks for ``__getddpin__``, a miss that costs
+    a formatted AttributeError on every traced call."""
+    if getattr(instance, PIN_ATTR, None) is not None:
+        return Pin.get_from(instance)
+    forwards = _forwarding.get(type(instance))
+    if forwards is None:
+        forwards = _may_forward_pin(type(instance))
+    if forwards and hasattr(instance, "__getddpin__"):
+        return Pin.get_from(instance)
+    if type(source) is ModuleType:
+        namespace = source.__dict__
+        pin = namespace.get(PIN_ATTR)
+        if pin is not None and pin._target == id(source) and "__getddpin__" not in namespace:
+            return pin
+        return Pin.get_from(source)
+    if source is not None and (getattr(source, PIN_ATTR, None) is not None or hasattr(source, "__getddpin__")):
+        return Pin.get_from(source)
+    return None
+
+
+_forwarding: Dict[type, bool] = {}
+
+
+def _may_forward_pin(cls: type) -> bool:
+    """Whether instances of ``cls`` may answer ``__getddpin__`` (a pin holder of its own, or a proxy that forwards
+    attribute lookups, such as wrapt's): asked once per class (``_forwarding``), where asking the instance costs an
+    attribute miss on every traced call."""
+    if len(_forwarding) >= 256:  # classes made on the fly must not accumulate
+        _forwarding.clear()
+    answer = _forwarding[cls] = hasattr(cls, "__getddpin__") or hasattr(cls, "__getattr__")
+    return answer
 
 
 ExecutionContext = core.ExecutionContext

@@ -23,12 +23,14 @@ from typing import Tuple
 import wrapt
 
 from ddtrace_integrations import _ddtrace as dd
+from ddtrace_integrations.publisher import HELD
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import Wrapper
 from ddtrace_integrations.publisher import argument
+from ddtrace_integrations.publisher import is_held
 from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import traced_member
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
@@ -109,12 +111,13 @@ class DbApiPublisher(Publisher):
         }
 
     def _event(self, name: str, build: Any, rewrite: Any = None) -> Event:
-        """A cursor method's event. No ``done``: its context holds the cursor, whose rowcount the plugin reads."""
-        return Event(name, build, pin_source=self.driver.pin_source, rewrite=rewrite, exclusive=self._connection)
+        """A cursor method's event. No ``done``: its context holds the cursor, whose rowcount the plugin reads. No
+        ``exclusive``: its builder reads the connection once, for the held check and for the connection's tags."""
+        return Event(name, build, pin_source=self.driver.pin_source, rewrite=rewrite)
 
     def _connection(self, cursor: Any) -> Any:
         """What a cursor call holds: its connection, so that the driver's own statements inside one
-        call (callproc's SET and CALL, executemany's rows) are not spans of their own."""
+        call (callproc's SET and CALL, executemany's rows) are not spans of their own (``_items``)."""
         try:
             return cursor.connection if self._plain_cursors else self.driver.connection_of(cursor)
         except Exception:
@@ -192,27 +195,28 @@ class DbApiPublisher(Publisher):
             log.debug("%s: connection tags unavailable", self.package, exc_info=True)
             return _UNKNOWN
 
-    def _context(
+    def _items(
         self,
         cursor: Any,
+        connection: Any,
         query: Any,
         *,
         method: Optional[str] = None,
         dbm_injectable: bool = False,
         prepared: bool = False,
         tags: Optional[Dict[str, Any]] = None,
-    ) -> DatabaseContext:
-        """The call's context: its own fields beside its connection's (read once per connection). Its fields are
-        given by position: a dataclass's keyword arguments cost a name match each, on every query."""
+    ) -> Dict[str, Any]:
+        """The call's items: its context (its own fields beside its connection's, read once per connection), and
+        the connection it holds (``publisher.HELD``). The fields are given by position: a dataclass's keyword
+        arguments cost a name match each, on every query."""
         info = _UNKNOWN
-        if self.driver.info is not None:
-            connection = self._connection(cursor)
-            if connection is not cursor:  # ``info`` without its call, when the connection was seen before
-                entry = self._infos.get(id(connection))
-                info = entry[1] if entry is not None and entry[0]() is connection else self.info(connection)
+        if self.driver.info is not None and connection is not cursor:
+            # ``info`` without its call, when the connection was seen before
+            entry = self._infos.get(id(connection))
+            info = entry[1] if entry is not None and entry[0]() is connection else self.info(connection)
         if info.tags:
             tags = {**info.tags, **tags} if tags else info.tags
-        return DatabaseContext(
+        db = DatabaseContext(
             self.driver.system,
             query,
             info.host,
@@ -227,6 +231,11 @@ class DbApiPublisher(Publisher):
             {} if tags is None else tags,
             cursor,
         )
+        return {"db_context": db} if connection is None else {"db_context": db, HELD: connection}
+
+    def _held(self, connection: Any) -> bool:
+        """Whether a traced call on ``connection`` is running (then this one is part of it)."""
+        return connection is not None and is_held(connection)
 
     # --- context builders: one per method family ---
 
@@ -239,7 +248,10 @@ class DbApiPublisher(Publisher):
 
     def _execute_items(
         self, cursor: Any, args: Args, kwargs: Kwargs, tags: Optional[Dict[str, Any]] = None
-    ) -> Dict[str, Any]:
+    ) -> Optional[Dict[str, Any]]:
+        connection = self._connection(cursor)
+        if connection is not None and is_held(connection):  # ``_held``, inline on the hot path
+            return None
         query = args[0] if args else kwargs.get(self.driver.query_keyword)
         config = dd.registered_configs.get(self.package)
         if config is not None and dd.setting(config, "trace_fetch_methods"):  # as _remember, without its call
@@ -247,26 +259,35 @@ class DbApiPublisher(Publisher):
                 self._last_query[cursor] = query
         driver = self.driver
         prepared = driver.prepared is not None and driver.prepared(cursor, args, kwargs)
-        return {"db_context": self._context(cursor, query, dbm_injectable=driver.dbm, prepared=prepared, tags=tags)}
+        return self._items(cursor, connection, query, dbm_injectable=driver.dbm, prepared=prepared, tags=tags)
 
-    def _executemany_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    def _executemany_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Optional[Dict[str, Any]]:
         return self._execute_items(cursor, args, kwargs, {"sql.executemany": "true"})
 
-    def _executescript_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    def _executescript_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Optional[Dict[str, Any]]:
         """sqlite3's script of several statements: one span, the script as its resource, never commented."""
+        connection = self._connection(cursor)
+        if self._held(connection):
+            return None
         script = argument(args, kwargs, 0, "sql_script")
         self._remember(cursor, script)
-        return {"db_context": self._context(cursor, script)}
+        return self._items(cursor, connection, script)
 
-    def _callproc_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
+    def _callproc_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Optional[Dict[str, Any]]:
+        connection = self._connection(cursor)
+        if self._held(connection):
+            return None
         procedure = argument(args, kwargs, 0, "procname")
         self._remember(cursor, procedure)
-        return {"db_context": self._context(cursor, procedure)}
+        return self._items(cursor, connection, procedure)
 
     def _fetch_items(self, method: str) -> Callable[[Any, Args, Kwargs], Optional[Dict[str, Any]]]:
         def build(cursor: Any, args: Args, kwargs: Kwargs) -> Optional[Dict[str, Any]]:
             if not dd.integration_setting(self.package, "trace_fetch_methods"):
                 return None  # off by default: a span per row would flood traces
+            connection = self._connection(cursor)
+            if self._held(connection):
+                return None
             tags: Dict[str, Any] = {}
             if method == "fetchmany":
                 size = argument(args, kwargs, 0, "size") or getattr(cursor, "arraysize", None)
@@ -275,7 +296,7 @@ class DbApiPublisher(Publisher):
             query = None
             with contextlib.suppress(TypeError):
                 query = self._last_query.get(cursor)
-            return {"db_context": self._context(cursor, query, method=method, tags=tags)}
+            return self._items(cursor, connection, query, method=method, tags=tags)
 
         return build
 

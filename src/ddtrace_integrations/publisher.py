@@ -148,33 +148,7 @@ def is_held(obj: Any) -> bool:
     return False
 
 
-def find_pin(instance: Any, source: Any = None) -> Optional[dd.Pin]:
-    """The instance's own pin (a user's ``Pin.override``), else the pin of ``source`` (the patched module)."""
-    if getattr(instance, dd.PIN_ATTR, None) is not None:
-        return dd.Pin.get_from(instance)
-    forwards = _forwarding.get(type(instance))
-    if forwards is None:
-        forwards = _may_forward_pin(type(instance))
-    if forwards and hasattr(instance, "__getddpin__"):
-        return dd.Pin.get_from(instance)
-    if type(source) is ModuleType:
-        return dd.module_pin(source)
-    if source is not None and (getattr(source, dd.PIN_ATTR, None) is not None or hasattr(source, "__getddpin__")):
-        return dd.Pin.get_from(source)
-    return None
-
-
-_forwarding: Dict[type, bool] = {}
-
-
-def _may_forward_pin(cls: type) -> bool:
-    """Whether instances of ``cls`` may answer ``__getddpin__`` (a pin holder of its own, or a proxy that forwards
-    attribute lookups, such as wrapt's): asked once per class (``_forwarding``), where asking the instance costs an
-    attribute miss on every traced call."""
-    if len(_forwarding) >= 256:  # classes made on the fly must not accumulate
-        _forwarding.clear()
-    answer = _forwarding[cls] = hasattr(cls, "__getddpin__") or hasattr(cls, "__getattr__")
-    return answer
+find_pin = dd.find_pin  # the instance's own pin, else the patched module's (read in the ddtrace seam)
 
 
 _NO_EXCEPTION: Tuple[None, None, None] = (None, None, None)
