@@ -141,13 +141,14 @@ def find_pin(instance: Any, source: Any = None) -> Optional[Pin]:
     """The instance's own pin (a user's ``Pin.override``), else the pin of ``source`` (the patched module). A
     module's pin is read from its namespace: ``Pin.get_from`` first asks for ``__getddpin__``, a miss that costs
     a formatted AttributeError on every traced call."""
-    if getattr(instance, PIN_ATTR, None) is not None:
-        return Pin.get_from(instance)
-    forwards = _forwarding.get(type(instance))
-    if forwards is None:
-        forwards = _may_forward_pin(type(instance))
-    if forwards and hasattr(instance, "__getddpin__"):
-        return Pin.get_from(instance)
+    if instance is not None:  # (a publisher with no instance to ask passes None: no attribute miss on None)
+        if getattr(instance, PIN_ATTR, None) is not None:
+            return Pin.get_from(instance)
+        forwards = _forwarding.get(type(instance))
+        if forwards is None:
+            forwards = _may_forward_pin(type(instance))
+        if forwards and hasattr(instance, "__getddpin__"):
+            return Pin.get_from(instance)
     if type(source) is ModuleType:
         namespace = source.__dict__
         pin = namespace.get(PIN_ATTR)

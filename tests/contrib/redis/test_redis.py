@@ -14,13 +14,16 @@ from ddtrace._trace.pin import Pin
 from helpers import assert_span
 from helpers import patched_fixture
 from helpers import plugins_off
+from hypothesis import given
+from hypothesis import strategies as st
 
 import ddtrace_integrations
 from ddtrace_integrations import _patching
 
 patched = patched_fixture(redis=True)
 # Through the registry: importing ddtrace_integrations.auto directly would instrument this whole test process.
-format_command = _patching._publisher(_patching.BUILTIN["redis"]).format_command
+redis_patch = _patching._publisher(_patching.BUILTIN["redis"])
+format_command = redis_patch.format_command
 PORT = int(os.environ.get("DDI_REDIS_PORT", "6379"))
 
 
@@ -160,6 +163,36 @@ def test_passwords_are_never_shown(patched, spans, r):
 )
 def test_format_command(args, shown):
     assert format_command(args, 1000) == shown
+
+
+_heads = st.sampled_from(["GET", "SET", "AUTH", "auth", "HELLO", "MIGRATE", "CONFIG SET", "config", "ACL SETUSER"])
+_values = st.one_of(
+    st.text(max_size=120),
+    st.binary(max_size=120),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.sampled_from(["AUTH", "AUTH2", "SET", "requirepass", ">pw", "#h", "~*"]),
+)
+
+
+@given(
+    args=st.one_of(
+        st.tuples(st.one_of(_heads, st.binary(max_size=8)), st.lists(_values, max_size=8)).map(lambda t: (t[0], *t[1])),
+        st.lists(_values, max_size=4).map(tuple),
+    ),
+    limit=st.integers(min_value=0, max_value=300),
+)
+def test_the_one_step_join_shows_what_the_general_path_shows(args, limit):
+    """A short command is joined in one step; whatever the values, secrets and limits, it reads as the value-by-value
+    path (the cases above pin that path's output) shows it."""
+    assert format_command(args, limit) == redis_patch._format(args, limit)
+
+
+def test_command_names_remembered_for_the_secret_check_stay_bounded():
+    for i in range(2_000):
+        format_command((f"CMD{i}", "k"), 1000)
+    assert 0 < len(redis_patch._ordinary_heads) <= 512
+    assert format_command(("AUTH", "pw"), 1000) == "AUTH ?"
 
 
 def test_a_value_that_cannot_be_shown_ends_the_command():

@@ -8,6 +8,7 @@ cluster node manager and kept while that object lives. A command is shown as ddt
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from types import ModuleType
 from typing import Any
@@ -48,7 +49,9 @@ _CONFIG_SECRETS = frozenset({"REQUIREPASS", "MASTERAUTH", "MASTERUSER"})
 
 Connection = Tuple[Optional[str], Optional[int], Optional[int], Tuple[Tuple[str, Any], ...]]
 _NO_CONNECTION: Connection = (None, None, None, ())
-_connections: weakref.WeakKeyDictionary[Any, Connection] = weakref.WeakKeyDictionary()
+# Each pool's (or cluster node manager's) connection by its id, beside a weak reference that tells it is the same
+# object and drops the entry with it (a WeakKeyDictionary's lookup is a Python call, and makes a weak reference).
+_connections: Dict[int, Tuple[weakref.ref, Connection]] = {}
 _patched: List[ModuleType] = []  # the redis module, once patched: its pin is every span's
 
 
@@ -83,13 +86,13 @@ def _connection(client: Any) -> Connection:
     owner = pool if pool is not None else getattr(client, "nodes_manager", None)
     if owner is None:
         return _NO_CONNECTION
-    try:
-        return _connections[owner]
-    except KeyError:
-        pass
-    except TypeError:  # not weakly referable, or unhashable: read every time
-        return _read(pool, owner)
-    found = _connections[owner] = _read(pool, owner)
+    entry = _connections.get(id(owner))
+    if entry is not None and entry[0]() is owner:
+        return entry[1]
+    found = _read(pool, owner)
+    key = id(owner)
+    with contextlib.suppress(TypeError):  # not weakly referable: read every time
+        _connections[key] = (weakref.ref(owner, lambda _: _connections.pop(key, None)), found)
     return found
 
 
@@ -102,9 +105,9 @@ def _text(value: Any) -> str:
 def _hide_secrets(texts: List[str]) -> List[str]:
     """``texts`` with the values that are passwords replaced by ``?``. redis-py sends a subcommand with its
     command as one value ("CONFIG SET", "ACL SETUSER"): the words of the first value count as values here."""
-    head = texts[0].split(" ")
-    if head[0].upper() not in _SECRET_COMMANDS:
+    if texts[0].partition(" ")[0].upper() not in _SECRET_COMMANDS:
         return texts
+    head = texts[0].split(" ")
     words = head + texts[1:]
     upper = [word.upper() for word in words]
     name = upper[0]
@@ -129,7 +132,41 @@ def _hide_secrets(texts: List[str]) -> List[str]:
 
 def format_command(args: Sequence[Any], limit: int) -> str:
     """The command as ddtrace shows it: each value cut at VALUE_LIMIT, the whole at ``limit`` (the spaces between
-    values not counted), a value that cannot be shown and all after it as one ``?``."""
+    values not counted), a value that cannot be shown and all after it as one ``?``. A short command with no
+    secret in it, the usual one, is joined in one step, without a step per value to cut it."""
+    try:
+        texts = [arg if type(arg) is str else _text(arg) for arg in args]
+    except Exception:  # the general path shows what comes before the value that failed
+        return _format(args, limit)
+    joined = " ".join(texts)
+    if joined and len(joined) <= VALUE_LIMIT and len(joined) < limit + len(args) and _ordinary(args[0]):
+        return joined
+    return _format(args, limit)
+
+
+_ordinary_heads: Dict[Any, bool] = {}
+
+
+def _ordinary(head: Any) -> bool:
+    """Whether a command's first value names none of the commands whose values may be secrets (False when that
+    cannot be told: the general path decides)."""
+    try:
+        return _ordinary_heads[head]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable
+        return False
+    try:
+        ordinary = _text(head).partition(" ")[0].upper() not in _SECRET_COMMANDS
+    except Exception:
+        return False
+    if len(_ordinary_heads) >= 512:  # commands are few; anything else must not accumulate
+        _ordinary_heads.clear()
+    _ordinary_heads[head] = ordinary
+    return ordinary
+
+
+def _format(args: Sequence[Any], limit: int) -> str:
     texts: List[str] = []
     for arg in args:
         try:
@@ -137,8 +174,9 @@ def format_command(args: Sequence[Any], limit: int) -> str:
         except Exception:
             texts.append(HIDDEN)
             break
-    if texts:
-        texts = _hide_secrets(texts)
+    if not texts:
+        return ""
+    texts = _hide_secrets(texts)
     out: List[str] = []
     length = 0
     for text in texts:
@@ -159,16 +197,9 @@ def _limit() -> int:
 
 def _store(client: Any, command: str, raw: str, tags: Dict[str, Any]) -> Dict[str, Any]:
     host, port, index, shared = _connection(client)
-    store = StorageContext(
-        "redis",
-        command=command,
-        raw_command=raw,
-        host=host,
-        port=port,
-        database_index=index,
-        connection_tags=shared,
-        tags=tags,
-    )
+    # by position (db_system, command, resource, raw_command, host, port, user, database, database_index,
+    # connection_tags, rowcount, tags): a dataclass's keyword arguments cost a name match each, on every command
+    store = StorageContext("redis", command, None, raw, host, port, None, None, index, shared, None, tags)
     # ddtrace's redis integration reads no pin: a client's own (its service, its tags) is left alone
     return {"storage_context": store, "pin": find_pin(None, _patched[0]) if _patched else None}
 
@@ -181,7 +212,7 @@ def _command(client: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
 def _pipeline(commands: Iterable[Sequence[Any]], client: Any, size: int) -> Dict[str, Any]:
     limit = _limit()
     shown = [format_command(args, limit) for args in commands]
-    command = "\n".join(text.split(" ", 1)[0] for text in shown)
+    command = "\n".join([text.partition(" ")[0] for text in shown])
     return _store(client, command, "\n".join(shown), {"redis.pipeline_length": size})
 
 
