@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from typing import Dict
 from typing import Mapping
+from typing import Optional
 from typing import Tuple
 
 from ddtrace_integrations import _ddtrace as dd
@@ -49,23 +50,26 @@ def headers_rewrite(parameters: Parameters, *, as_bytes: bool) -> Rewrite:
     return rewrite
 
 
-def send_items(call: Dict[str, Any], *, partition: Any = None, **client: Any) -> Dict[str, Any]:
+def send_items(
+    call: Dict[str, Any],
+    *,
+    partition: Any = None,
+    bootstrap_servers: Optional[str] = None,
+    cluster_id: Optional[str] = None,
+) -> Dict[str, Any]:
     """The context items of a Kafka send, from its arguments by name (``Parameters.bind``: ``topic``, ``key``,
     ``value``, ``partition``, ``headers``) and the client's fields: a ``KafkaContext`` and the dict the plugins
-    inject into."""
+    inject into. The contexts are built by position: a dataclass's keyword arguments cost a name match each."""
     topic, key, value = call.get("topic"), call.get("key"), call.get("value")
+    partition = call.get("partition", partition)
     injected: Dict[str, str] = {}
+    message = Message(topic, partition, None, key, value, call.get("headers"))
+    # messaging_system, destination, operation, host, port, message_id, partition, offset, messages, batch,
+    # inject_headers, on_acknowledged, tags, bootstrap_servers, cluster_id, group_id, key, tombstone
     msg = KafkaContext(
-        "kafka",
-        topic,
-        "produce",
-        partition=call.get("partition", partition),
-        key=key if isinstance(key, (str, bytes)) else None,
-        tombstone=value is None,
-        inject_headers=injected.update,
-        **client,
-    )
-    msg.messages.append(Message(topic, msg.partition, key=key, value=value, headers=call.get("headers")))
+        "kafka", topic, "produce", None, None, None, partition, None, [message], False, injected.update, None, {},
+        bootstrap_servers, cluster_id, None, key if isinstance(key, (str, bytes)) else None, value is None,
+    )  # fmt: skip
     return {"messaging_context": msg, "injected": injected}
 
 

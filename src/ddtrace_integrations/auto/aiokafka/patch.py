@@ -56,7 +56,9 @@ SEND = Parameters("topic", "value", "key", "partition", "timestamp_ms", "headers
 
 
 def _send(producer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    return send_items(SEND.bind(args, kwargs), **_client(producer.client))
+    kafka = producer.client
+    servers, cluster_id = kafka._bootstrap_servers, getattr(kafka, "_ddi_cluster_id", None)
+    return send_items(SEND.bind(args, kwargs), bootstrap_servers=servers, cluster_id=cluster_id)
 
 
 def _sent(ctx: Any, delivery: Any) -> None:

@@ -28,10 +28,23 @@ def kafka_settings(**extra: Any) -> Dict[str, Any]:
     }
 
 
-def kafka_tags(msg: KafkaContext, tags: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """ddtrace's Kafka tags of what the context knows (an unknown value is no tag), added to ``tags``."""
+def _identify(msg: KafkaContext) -> None:
     if isinstance(msg.partition, int) and isinstance(msg.offset, int) and msg.offset >= 0:
         msg.message_id = f"{msg.destination}/{msg.partition}/{msg.offset}"  # a record's identity in Kafka
+
+
+def acknowledged_tags(msg: KafkaContext) -> Dict[str, Any]:
+    """The tags a broker's acknowledgement adds to a send's span (the others were set when it started)."""
+    _identify(msg)
+    tags: Dict[str, Any] = {"kafka.message_offset": msg.offset}
+    if msg.partition is not None:
+        tags["kafka.partition"] = msg.partition
+    return tags
+
+
+def kafka_tags(msg: KafkaContext, tags: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """ddtrace's Kafka tags of what the context knows (an unknown value is no tag), added to ``tags``."""
+    _identify(msg)
     if tags is None:
         tags = {}
     if msg.destination is not None:
@@ -106,7 +119,7 @@ class KafkaProducePlugin(ProducerPlugin):
     def finish_span(self, ctx: dd.ExecutionContext, span: dd.Span, exc_info: ExcInfo) -> None:
         msg: KafkaContext = dd.context_items(ctx)["messaging_context"]
         if msg.offset is not None:  # what the broker's acknowledgement told
-            dd.set_attributes(span, kafka_tags(msg))
+            dd.set_attributes(span, acknowledged_tags(msg))
         super().finish_span(ctx, span, exc_info)
 
 
