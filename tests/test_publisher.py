@@ -144,3 +144,18 @@ async def test_async_disabled_path_returns_the_library_coroutine_itself(fake):
         assert await pending == 3
     finally:
         tracing_plugins.register(FakeQueryPlugin)
+
+
+def test_a_shallow_copy_holds_the_same_attributes_and_leaves_the_original_alone():
+    from ddtrace_integrations.publisher import shallow_copy
+
+    class Request:
+        def __init__(self) -> None:
+            self.method, self.headers, self.extensions = "GET", {"a": "1"}, {}
+
+    original = Request()
+    copy = shallow_copy(original)
+    copy.headers = {"a": "2"}
+    assert type(copy) is Request and copy is not original
+    assert (copy.method, copy.extensions) == ("GET", {}) and copy.extensions is original.extensions
+    assert original.headers == {"a": "1"} and vars(copy).keys() == vars(original).keys()

@@ -242,7 +242,8 @@ def shallow_copy(obj: Any) -> Any:
     publisher sends in place of a caller's request it must not modify (``copy.copy`` detours through
     ``__reduce_ex__``, a library's constructor re-parses what the request already holds)."""
     copy = object.__new__(type(obj))
-    copy.__dict__.update(vars(obj))
+    for name, value in vars(obj).items():
+        setattr(copy, name, value)
     return copy
 
 

@@ -24,7 +24,6 @@ from ddtrace_integrations.api import HTTPClientContext
 from ddtrace_integrations.api import HTTPClientResponseContext
 from ddtrace_integrations.api import Kwargs
 from ddtrace_integrations.api import Publisher
-from ddtrace_integrations.api import argument
 from ddtrace_integrations.api import replace_argument
 from ddtrace_integrations.api import shallow_copy
 from ddtrace_integrations.api import traced
@@ -59,20 +58,15 @@ _parse_cached = functools.lru_cache(maxsize=256)(_parse)
 
 
 def _build(session: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    request = argument(args, kwargs, 0, "request")
+    request = args[0] if args else kwargs["request"]
     url = request.url
     url, host, port, path, query = _parse_cached(url) if len(url) <= 2048 else _parse(url)
     method = request.method.upper() if request.method is not None else ""
     injected: Dict[str, str] = {}
+    # by position (method, url, target_host, target_port, headers, query, inject_headers, tags, resource): a
+    # dataclass's keyword arguments cost a name match each
     http = HTTPClientContext(
-        request.method,
-        url,
-        target_host=host,
-        target_port=port,
-        headers=request.headers,
-        query=query,
-        inject_headers=injected.update,
-        resource=f"{method} {path}",
+        request.method, url, host, port, request.headers, query, injected.update, {}, f"{method} {path}"
     )
     return {"http_context": http, "injected": injected}
 
@@ -81,22 +75,32 @@ def _with_propagation(ctx: ExecutionContext, args: Args, kwargs: Kwargs) -> Tupl
     injected = ctx.get_item("injected")
     if not injected:
         return args, kwargs
-    request = argument(args, kwargs, 0, "request")
+    request = args[0] if args else kwargs["request"]
     sent = shallow_copy(request)  # the cookie jar and hooks shared, as when untraced
     sent.headers = _with_injected(request.headers, injected)
     ctx.get_item("http_context").headers = sent.headers
     return replace_argument(args, kwargs, 0, "request", sent)
 
 
+# The lower-case names of a set of propagation header names, in order: the same on every request.
+_lower: Dict[Tuple[str, ...], Tuple[str, ...]] = {}
+
+
 def _with_injected(headers: Any, injected: Dict[str, str]) -> Any:
     """A copy of ``headers`` updated with ``injected``, case-insensitively (a stale trace header of the caller's is
     replaced). requests' own headers are copied as the mapping of lower-case names they keep, in one step: their
-    ``copy`` and ``update`` set every header through Python methods."""
+    constructor, ``copy`` and ``update`` set every header through Python methods."""
     if type(headers) is _Headers:
-        copy = _Headers()
+        key = tuple(injected)
+        lower = _lower.get(key)
+        if lower is None:
+            if len(_lower) >= 64:  # a few sets of names in a process; anything else must not accumulate
+                _lower.clear()
+            lower = _lower[key] = tuple(name.lower() for name in key)
+        copy = object.__new__(_Headers)
         store = copy._store = headers._store.copy()
-        for name, value in injected.items():
-            store[name.lower()] = (name, value)
+        for name, item in zip(lower, injected.items()):
+            store[name] = item
         return copy
     copy = headers.copy()  # headers of another type, set on the request by hand
     copy.update(injected)
