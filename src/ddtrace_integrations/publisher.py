@@ -240,7 +240,9 @@ def traced_member(event: Event, original: Any) -> Any:
 def shallow_copy(obj: Any) -> Any:
     """An object of ``obj``'s class holding the same attributes, made without calling its constructor: what a
     publisher sends in place of a caller's request it must not modify (``copy.copy`` detours through
-    ``__reduce_ex__``, a library's constructor re-parses what the request already holds)."""
+    ``__reduce_ex__``, a library's constructor re-parses what the request already holds). The attributes are set
+    one by one: a copy whose ``__dict__`` is filled in one step loses its class's compact attribute layout, and every
+    later read of its attributes by the library (many, on a request) costs more."""
     copy = object.__new__(type(obj))
     for name, value in vars(obj).items():
         setattr(copy, name, value)
