@@ -34,6 +34,7 @@ from typing import Callable
 from typing import Dict
 from typing import Iterator
 from typing import List
+from typing import Mapping
 from typing import Optional
 from typing import Sequence
 from typing import Tuple
@@ -42,6 +43,7 @@ import ddtrace
 import wrapt
 from ddtrace.internal import core
 from ddtrace.internal.writer import TraceWriter
+from ddtrace.propagation.http import HTTPPropagator
 from ddtrace.trace import tracer
 
 import ddtrace_integrations
@@ -50,7 +52,17 @@ from ddtrace_integrations import tracing_plugins
 KINDS = ("untraced", "bare_span", "ddtrace", "v2", "v2_disabled")
 # The process state each kind runs in: a bare span wraps the untraced call; v2_disabled is v2's patching with
 # the case's plugins shut down.
-MODE = {"untraced": "untraced", "bare_span": "untraced", "ddtrace": "ddtrace", "v2": "v2", "v2_disabled": "v2"}
+# A sixth configuration, for calls that can send headers (``with_headers``, HTTP clients): the bare span that also
+# injects ddtrace's propagation headers into the headers the call sends, as both integrations do on every request.
+PROPAGATING = "bare_propagating"
+MODE = {
+    "untraced": "untraced",
+    "bare_span": "untraced",
+    "ddtrace": "ddtrace",
+    "v2": "v2",
+    "v2_disabled": "v2",
+    PROPAGATING: "untraced",
+}
 EMPTY = "(empty loop)"
 
 
@@ -244,7 +256,8 @@ class Case:
     """One row of the table. ``make(mode)`` (sync or async) runs while ``mode`` is patched in and returns the
     call, on objects made for that mode (a connection, a client, an app); the bare span wraps the untraced
     call, v2_disabled runs v2's call with ``integration``'s plugins shut down. A call may carry ``close``
-    (sync or async), called at the end.
+    (sync or async), called at the end, and ``with_headers(headers)`` (sync), the same call sending ``headers``
+    too: its case is also measured as ``bare_propagating`` (see ``PROPAGATING``).
 
     ``spans``: spans one call makes under ddtrace's integration and under v2 (checked). ``activate(mode)``
     runs before every round, untimed (per-mode process state, draining a queue). ``max_calls`` caps the calls
@@ -381,6 +394,9 @@ class Bench:
             bare = self._bare_span(calls["untraced"], p)
             for kind, call in zip(KINDS, (calls["untraced"], bare, calls["ddtrace"], calls["v2"], calls["v2"])):
                 loops[f"{p}_{kind}"] = self._loop(call)
+            send = getattr(calls["untraced"], "with_headers", None)
+            if send is not None:
+                loops[f"{p}_{PROPAGATING}"] = self._loop(self._bare_span(calls["untraced"], p, send))
         return loops
 
     def _loop(self, call: Call) -> Callable[[int], None]:
@@ -399,11 +415,12 @@ class Bench:
         run = self.event_loop.run_until_complete
         return lambda n: run(calls(n))
 
-    def _bare_span(self, call: Call, prefix: str) -> Call:
+    def _bare_span(self, call: Call, prefix: str, send: Optional[Callable[[Dict[str, str]], Any]] = None) -> Call:
         """``tracer.trace`` with the name, service, resource, type and tags of ddtrace's (root) span, around the
         untraced call: each tag the tracer does not add to every span is set one by one, as a hand-written
-        integration sets them."""
-        trace = tracer.trace
+        integration sets them. With ``send`` (a sync call's ``with_headers``), the span's propagation headers are
+        injected into a new dict, and the call sends them."""
+        trace, inject = tracer.trace, HTTPPropagator.inject
         with tracer.trace("ambient") as ambient:
             pass
         template = self.templates.get(prefix)
@@ -434,7 +451,17 @@ class Bench:
                     span.set_metric(key, number)
                 return call()
 
-        return traced
+        def propagating() -> Any:
+            with trace(name, service=service, resource=resource, span_type=span_type) as span:
+                for key, text in meta:
+                    span.set_tag(key, text)
+                for key, number in metrics:
+                    span.set_metric(key, number)
+                headers: Dict[str, str] = {}
+                inject(span.context, headers)
+                return send(headers)  # type: ignore[misc]  # set when propagating is returned
+
+        return traced if send is None else propagating
 
     # --- what each configuration produces, checked once before timing ---
 
@@ -442,7 +469,7 @@ class Bench:
         print("Spans of one call (checked before timing):")
         for case in self.cases:
             seen: Dict[str, List[Any]] = {}
-            for kind in KINDS:
+            for kind in self.kinds(case, loops):
                 name = f"{case.prefix}_{kind}"
                 self.configure(name)
                 if kind == "v2_disabled" and self.listeners_left(case):
@@ -450,7 +477,7 @@ class Bench:
                 with self.writer.record() as spans:
                     loops[name](1)
                 seen[kind] = list(spans)
-                expected = case.spans if kind in ("ddtrace", "v2") else int(kind == "bare_span")
+                expected = case.spans if kind in ("ddtrace", "v2") else int(kind in ("bare_span", PROPAGATING))
                 if len(spans) != expected:
                     self.problems.append(f"{name}: {len(spans)} spans from one call, expected {expected}")
                 names = sorted(s.name for s in spans)
@@ -479,13 +506,18 @@ class Bench:
         for line in differences or ["same span names and tag keys"]:
             print(f"    {prefix} v2 vs ddtrace: {line}")
 
+    @staticmethod
+    def kinds(case: Case, measured: Mapping[str, Any]) -> Tuple[str, ...]:
+        """The configurations of ``case`` among those ``measured`` (its five, and ``bare_propagating`` if made)."""
+        return KINDS + ((PROPAGATING,) if f"{case.prefix}_{PROPAGATING}" in measured else ())
+
     def check_spans(self, spans_per_call: Dict[str, float]) -> None:
         """Every timed call made the spans its configuration should: none untraced or disabled, one bare span,
         the case's count under ddtrace's integration and under v2."""
         for case in self.cases:
-            for kind in KINDS:
+            for kind in self.kinds(case, spans_per_call):
                 name = f"{case.prefix}_{kind}"
-                expected = case.spans if kind in ("ddtrace", "v2") else int(kind == "bare_span")
+                expected = case.spans if kind in ("ddtrace", "v2") else int(kind in ("bare_span", PROPAGATING))
                 if abs(spans_per_call[name] - expected) > 1e-9:
                     self.problems.append(
                         f"{name}: {spans_per_call[name]:.3f} spans per timed call, expected {expected}"
@@ -814,6 +846,12 @@ def report(samples: Samples, spans_per_call: Dict[str, float], rounds: int, labe
         cells += [f"{us(over('wall', f'{prefix}_{k}'))} / {us(over('cpu', f'{prefix}_{k}'))}" for k in KINDS[1:]]
         print(f"  {label:<{width}}" + "".join(f"{c:>17}" for c in cells))
     print(f"  (empty loop, included in every row: {us(med['wall'][EMPTY])} us)")
+    cpu = {
+        p: {k: over("cpu", f"{p}_{k}") / 1000 for k in ("v2", PROPAGATING)}
+        for p in labels
+        if f"{p}_{PROPAGATING}" in med["cpu"]
+    }
+    report_propagating(cpu, labels, "cpu us", "{:.2f}")
     print()
 
 
@@ -848,13 +886,26 @@ def report_instructions(per_call: Dict[str, float], sizes: Dict[str, int], label
         ratios = [f"{row['v2'] / row[k]:.2f}" if row[k] > 0 else "n/a" for k in ("ddtrace", "bare_span")]
         cells = [f"{row[k]:.0f}" for k in KINDS]
         print(f"  {label:<{width}}" + "".join(f"{c:>13}" for c in cells) + f"{ratios[0]:>12}{ratios[1]:>9}")
+    report_propagating({p: instruction_row(per_call, p) for p in labels}, labels, "instructions", "{:.0f}")
     print()
+
+
+def report_propagating(rows: Dict[str, Dict[str, float]], labels: Dict[str, str], unit: str, fmt: str) -> None:
+    """The calls also measured as a bare span that sends propagation headers: v2 against that."""
+    for prefix, row in rows.items():
+        if PROPAGATING in row:
+            ratio = f"{row['v2'] / row[PROPAGATING]:.2f}" if row[PROPAGATING] > 0 else "n/a"
+            print(
+                f"  {labels[prefix]}: bare span sending propagation headers {fmt.format(row[PROPAGATING])} {unit}"
+                f" over untraced; v2 / that {ratio}"
+            )
 
 
 def instruction_row(per_call: Dict[str, float], prefix: str) -> Dict[str, float]:
     """One case's instructions per call: untraced as the whole call, the others as the overhead over it."""
     base = per_call[f"{prefix}_untraced"]
-    return {k: per_call[f"{prefix}_{k}"] - (base if k != "untraced" else 0) for k in KINDS}
+    kinds = KINDS + ((PROPAGATING,) if f"{prefix}_{PROPAGATING}" in per_call else ())
+    return {k: per_call[f"{prefix}_{k}"] - (base if k != "untraced" else 0) for k in kinds}
 
 
 def results(
@@ -865,10 +916,11 @@ def results(
     rows = []
     for prefix, label in labels.items():
         row: Dict[str, Any] = {"call": label, "spans": spans[prefix]}
+        kinds = KINDS + ((PROPAGATING,) if f"{prefix}_{PROPAGATING}" in med["cpu"] else ())
         for clock in ("cpu", "wall"):
             base = med[clock][f"{prefix}_untraced"]
             row[f"{clock}_us"] = {
-                k: (med[clock][f"{prefix}_{k}"] - (base if k != "untraced" else 0)) / 1000 for k in KINDS
+                k: (med[clock][f"{prefix}_{k}"] - (base if k != "untraced" else 0)) / 1000 for k in kinds
             }
         base = peaks[f"{prefix}_untraced"]
         row["alloc_bytes"] = {k: peaks[f"{prefix}_{k}"] - (base if k != "untraced" else 0) for k in KINDS}

@@ -48,6 +48,7 @@ def httpx_get(client: httpx.Client, url: str) -> Call:
         return client.get(url)
 
     call.close = client.close  # type: ignore[attr-defined]
+    call.with_headers = lambda headers: client.get(url, headers=headers)  # type: ignore[attr-defined]
     return call
 
 

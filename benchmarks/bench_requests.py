@@ -57,6 +57,7 @@ def session_get(url: str, adapter: Optional[BaseAdapter] = None) -> Call:
         return session.get(url)
 
     call.close = session.close  # type: ignore[attr-defined]
+    call.with_headers = lambda headers: session.get(url, headers=headers)  # type: ignore[attr-defined]
     return call
 
 
