@@ -69,8 +69,10 @@ class Driver:
     pin_source: Any = None  # the module carrying the Pin
     connection_of: Callable[[Any], Any] = _cursor_connection
     query_keyword: str = "query"
-    # Whether an execute runs a statement cached by its text: its DBM comment then carries no traceparent.
+    # Whether an execute runs a statement cached by its text: its DBM comment then carries no traceparent. Asked of
+    # each call (``prepared``), or once per cursor class (``prepared_class``: a driver's prepared-statement cursors).
     prepared: Optional[Callable[[Any, Args, Kwargs], bool]] = None
+    prepared_class: Optional[Callable[[type], bool]] = None
     # Whether its queries may carry a DBM comment (ddtrace's sqlite3 integration has no DBM propagation).
     dbm: bool = True
 
@@ -99,6 +101,7 @@ class DbApiPublisher(Publisher):
         self._plain_cursors = driver.connection_of is _cursor_connection  # read ``cursor.connection`` in place
         self._last_query: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self._subclasses: Dict[type, type] = {}  # base -> traced subclass, and each traced subclass -> itself
+        self._prepared_classes: Dict[type, bool] = {}  # cursor class -> ``Driver.prepared_class``
         name = driver.package
         comment = self._with_comment if driver.dbm else None
         self.events = {
@@ -200,7 +203,6 @@ class DbApiPublisher(Publisher):
         cursor: Any,
         connection: Any,
         query: Any,
-        *,
         method: Optional[str] = None,
         dbm_injectable: bool = False,
         prepared: bool = False,
@@ -258,8 +260,19 @@ class DbApiPublisher(Publisher):
             with contextlib.suppress(TypeError):
                 self._last_query[cursor] = query
         driver = self.driver
-        prepared = driver.prepared is not None and driver.prepared(cursor, args, kwargs)
-        return self._items(cursor, connection, query, dbm_injectable=driver.dbm, prepared=prepared, tags=tags)
+        if driver.prepared_class is not None:
+            prepared = self._prepared_classes.get(type(cursor))
+            if prepared is None:
+                prepared = self._prepared_class(type(cursor))
+        else:
+            prepared = driver.prepared is not None and driver.prepared(cursor, args, kwargs)
+        return self._items(cursor, connection, query, None, driver.dbm, prepared, tags)  # by position: cheaper
+
+    def _prepared_class(self, cls: type) -> bool:
+        if len(self._prepared_classes) >= 256:  # classes made on the fly must not accumulate
+            self._prepared_classes.clear()
+        prepared = self._prepared_classes[cls] = bool(self.driver.prepared_class(cls))  # type: ignore[misc]
+        return prepared
 
     def _executemany_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Optional[Dict[str, Any]]:
         return self._execute_items(cursor, args, kwargs, {"sql.executemany": "true"})

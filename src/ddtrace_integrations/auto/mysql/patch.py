@@ -40,8 +40,8 @@ def _connection(cursor: Any) -> Any:
     return connection
 
 
-def _prepared(cursor: Any, args: Any, kwargs: Any) -> bool:
-    return "Prepared" in type(cursor).__name__
+def _prepared(cursor_class: type) -> bool:
+    return "Prepared" in cursor_class.__name__
 
 
 def _submodules(names: Any) -> Any:
@@ -54,7 +54,7 @@ def _submodules(names: Any) -> Any:
 
 def patch(module: ModuleType) -> None:
     driver = Driver(
-        "mysql", "mysql", _info, module, connection_of=_connection, query_keyword="operation", prepared=_prepared
+        "mysql", "mysql", _info, module, connection_of=_connection, query_keyword="operation", prepared_class=_prepared
     )
     publisher = publisher_for(module, driver)
     cursors, connections = MODULES[module.__name__]
