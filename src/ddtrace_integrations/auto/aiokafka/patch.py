@@ -69,7 +69,8 @@ def _sent(ctx: Any, delivery: Any) -> None:
         if error is not None:
             ctx.dispatch_ended_event(type(error), error, error.__traceback__)
             return
-        acknowledged(ctx.get_item("messaging_context"), future.result().partition, future.result().offset)
+        record = future.result()
+        acknowledged(dd.context_items(ctx)["messaging_context"], record.partition, record.offset)
         ctx.dispatch_ended_event()
 
     if delivery is not None:
