@@ -14,7 +14,6 @@ from types import ModuleType
 from typing import Any
 from typing import Dict
 from typing import FrozenSet
-from typing import Iterable
 from typing import List
 from typing import Optional
 from typing import Sequence
@@ -209,16 +208,15 @@ def _command(client: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
     return _store(client, raw.split(" ", 1)[0], raw, {"redis.args_length": len(args)})
 
 
-def _pipeline(commands: Iterable[Sequence[Any]], client: Any, size: int) -> Dict[str, Any]:
-    limit = _limit()
-    shown = [format_command(args, limit) for args in commands]
+def _pipeline(shown: List[str], client: Any, size: int) -> Dict[str, Any]:
+    """``shown``: each queued command as ``format_command`` shows it."""
     command = "\n".join([text.partition(" ")[0] for text in shown])
     return _store(client, command, "\n".join(shown), {"redis.pipeline_length": size})
 
 
 def _client_pipeline(pipe: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    stack = pipe.command_stack
-    return _pipeline((command for command, _ in stack), pipe, len(stack))
+    stack, limit = pipe.command_stack, _limit()
+    return _pipeline([format_command(command, limit) for command, _ in stack], pipe, len(stack))
 
 
 def _queued(pipe: Any) -> List[Any]:
@@ -230,8 +228,8 @@ def _queued(pipe: Any) -> List[Any]:
 
 
 def _cluster_pipeline(pipe: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    queued = _queued(pipe)
-    return _pipeline((command.args for command in queued), pipe, len(queued))
+    queued, limit = _queued(pipe), _limit()
+    return _pipeline([format_command(command.args, limit) for command in queued], pipe, len(queued))
 
 
 def _rows(ctx: ExecutionContext, result: Any) -> None:
