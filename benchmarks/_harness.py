@@ -449,19 +449,13 @@ class Bench:
                     span.set_tag(key, text)
                 for key, number in metrics:
                     span.set_metric(key, number)
-                return call()
-
-        def propagating() -> Any:
-            with trace(name, service=service, resource=resource, span_type=span_type) as span:
-                for key, text in meta:
-                    span.set_tag(key, text)
-                for key, number in metrics:
-                    span.set_metric(key, number)
+                if send is None:
+                    return call()
                 headers: Dict[str, str] = {}
                 inject(span.context, headers)
-                return send(headers)  # type: ignore[misc]  # set when propagating is returned
+                return send(headers)
 
-        return traced if send is None else propagating
+        return traced
 
     # --- what each configuration produces, checked once before timing ---
 
