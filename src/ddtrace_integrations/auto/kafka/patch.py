@@ -15,6 +15,7 @@ from typing import Mapping
 from typing import Optional
 from typing import Tuple
 
+from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.messaging import acknowledged
 from ddtrace_integrations.messaging import headers_rewrite
 from ddtrace_integrations.messaging import send_items
@@ -117,12 +118,14 @@ def _consume(consumer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
 
 
 def _received(ctx: Any, result: Any) -> None:
-    msg: KafkaContext = ctx.get_item("messaging_context")
+    items = dd.context_items(ctx)
+    msg: KafkaContext = items["messaging_context"]
+    consumer = items["instance"]
     messages = result if isinstance(result, list) else [] if result is None else [result]
     msg.received, msg.batch = bool(messages), isinstance(result, list)
-    msg.auto_commit = getattr(ctx.get_item("instance"), "_ddi_auto_commit", False)
-    msg.messages = [
-        Message(str(m.topic()), m.partition(), m.offset(), key=m.key(), value=m.value(), headers=m.headers())
+    msg.auto_commit = getattr(consumer, "_ddi_auto_commit", False)
+    msg.messages = [  # by position: topic, partition, offset, key, value, headers
+        Message(str(m.topic()), m.partition(), m.offset(), m.key(), m.value(), m.headers())
         for m in messages
         if m.error() is None
     ]
@@ -130,10 +133,10 @@ def _received(ctx: Any, result: Any) -> None:
         return
     first = messages[0]
     key, msg.destination = first.key(), str(first.topic())
-    deserialized = getattr(ctx.get_item("instance"), "_ddi_deserializing", False)
+    deserialized = getattr(consumer, "_ddi_deserializing", False)
     msg.key = key if isinstance(key, (str, bytes)) else None if deserialized else ""  # ddtrace's choices
     msg.partition, msg.offset = first.partition(), first.offset()
-    msg.cluster_id = _cluster_id(ctx.get_item("instance"), msg.destination, producer=False)
+    msg.cluster_id = _cluster_id(consumer, msg.destination, producer=False)
     try:
         msg.tombstone = len(first) == 0
     except TypeError:  # some versions' messages have no length

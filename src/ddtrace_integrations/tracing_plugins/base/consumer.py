@@ -70,13 +70,13 @@ class ConsumerPlugin(InboundPlugin):
         msg: MessagingContext = dd.context_items(ctx)["messaging_context"]
         carriers = [message.carrier() for message in msg.messages]
         remotes = [r for r in (self.extract(c) for c in carriers if c) if r is not None]
+        active = dd.tracer.context_provider.active()
         if len(remotes) == 1 and not msg.batch and dd.setting(self.integration_config, self.as_child_setting):
             parent = remotes.pop(0)
         else:
-            parent = None if self.own_trace else dd.tracer.context_provider.active()
-        active = dd.tracer.context_provider.active()
+            parent = None if self.own_trace else active
         if parent is not active:  # a root span or a producer's child: the caller's span is current again after it
-            ctx.set_item(PARENT_STORE, active)
+            dd.context_items(ctx)[PARENT_STORE] = active
         span = self.start_span(ctx, self.operation_name(msg), resource=self.resource(msg), child_of=parent)
         if span is None:
             return
