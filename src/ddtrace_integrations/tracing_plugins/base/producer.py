@@ -77,10 +77,7 @@ class ProducerPlugin(OutboundPlugin):
         return ["direction:out", f"topic:{message.destination}", f"type:{msg.messaging_system}"]
 
     def propagation_enabled(self) -> bool:
-        config = dd.registered_configs.get(self.package)  # ``integration_config`` without its call, once registered
-        if config is None:
-            config = self.integration_config
-        return bool(dd.setting(config, "distributed_tracing_enabled", True))
+        return bool(dd.setting(self.integration_config, "distributed_tracing_enabled", True))
 
     def on_return(self, ctx: dd.ExecutionContext) -> None:
         """The send returned before the broker answered: what runs next is not part of this span."""
