@@ -52,9 +52,17 @@ from ddtrace_integrations import tracing_plugins
 KINDS = ("untraced", "bare_span", "ddtrace", "v2", "v2_disabled")
 # The process state each kind runs in: a bare span wraps the untraced call; v2_disabled is v2's patching with
 # the case's plugins shut down.
-# A sixth configuration, for calls that can send headers (``with_headers``, HTTP clients): the bare span that also
-# injects ddtrace's propagation headers into the headers the call sends, as both integrations do on every request.
-PROPAGATING = "bare_propagating"
+# Matched bare spans, a sixth configuration for calls where both integrations do more than a bare span around the
+# call, on every call: each is the bare span doing that too, made when the untraced call carries the attribute named
+# here. ``with_headers`` (HTTP clients): the span's propagation headers injected into the headers the call sends.
+# ``acknowledged`` (a producer whose span ends when the broker acknowledges the record): the span ended by a done
+# callback on the delivery future, and the caller's active span restored when the send returns.
+PROPAGATING, ACKNOWLEDGED = "bare_propagating", "bare_acknowledged"
+MATCHED = {PROPAGATING: "with_headers", ACKNOWLEDGED: "acknowledged"}
+MATCHED_LABELS = {
+    PROPAGATING: "bare span sending propagation headers",
+    ACKNOWLEDGED: "bare span ended by the broker's acknowledgement",
+}
 MODE = {
     "untraced": "untraced",
     "bare_span": "untraced",
@@ -62,6 +70,7 @@ MODE = {
     "v2": "v2",
     "v2_disabled": "v2",
     PROPAGATING: "untraced",
+    ACKNOWLEDGED: "untraced",
 }
 EMPTY = "(empty loop)"
 
@@ -257,7 +266,8 @@ class Case:
     call, on objects made for that mode (a connection, a client, an app); the bare span wraps the untraced
     call, v2_disabled runs v2's call with ``integration``'s plugins shut down. A call may carry ``close``
     (sync or async), called at the end, and ``with_headers(headers)`` (sync), the same call sending ``headers``
-    too: its case is also measured as ``bare_propagating`` (see ``PROPAGATING``).
+    too, or ``acknowledged()`` (async), the same send returning the delivery future instead of awaiting it: its
+    case is also measured as ``bare_propagating`` or ``bare_acknowledged`` (see ``MATCHED``).
 
     ``spans``: spans one call makes under ddtrace's integration and under v2 (checked). ``activate(mode)``
     runs before every round, untimed (per-mode process state, draining a queue). ``max_calls`` caps the calls
@@ -394,9 +404,10 @@ class Bench:
             bare = self._bare_span(calls["untraced"], p)
             for kind, call in zip(KINDS, (calls["untraced"], bare, calls["ddtrace"], calls["v2"], calls["v2"])):
                 loops[f"{p}_{kind}"] = self._loop(call)
-            send = getattr(calls["untraced"], "with_headers", None)
-            if send is not None:
-                loops[f"{p}_{PROPAGATING}"] = self._loop(self._bare_span(calls["untraced"], p, send))
+            for kind, attribute in MATCHED.items():
+                if hasattr(calls["untraced"], attribute):
+                    matched = {attribute: getattr(calls["untraced"], attribute)}
+                    loops[f"{p}_{kind}"] = self._loop(self._bare_span(calls["untraced"], p, **matched))
         return loops
 
     def _loop(self, call: Call) -> Callable[[int], None]:
@@ -415,12 +426,20 @@ class Bench:
         run = self.event_loop.run_until_complete
         return lambda n: run(calls(n))
 
-    def _bare_span(self, call: Call, prefix: str, send: Optional[Callable[[Dict[str, str]], Any]] = None) -> Call:
+    def _bare_span(
+        self,
+        call: Call,
+        prefix: str,
+        with_headers: Optional[Callable[[Dict[str, str]], Any]] = None,
+        acknowledged: Optional[Callable[[], Any]] = None,
+    ) -> Call:
         """``tracer.trace`` with the name, service, resource, type and tags of ddtrace's (root) span, around the
         untraced call: each tag the tracer does not add to every span is set one by one, as a hand-written
-        integration sets them. With ``send`` (a sync call's ``with_headers``), the span's propagation headers are
-        injected into a new dict, and the call sends them."""
-        trace, inject = tracer.trace, HTTPPropagator.inject
+        integration sets them. With ``with_headers`` (sync), the span's propagation headers are injected into a
+        new dict, and the call sends them. With ``acknowledged`` (async), the span ends in a done callback of the
+        delivery future the send returns, the span active before it is active again when the send returns, and
+        then the future is awaited, as the untraced ``send_and_wait`` does."""
+        trace, inject, activate = tracer.trace, HTTPPropagator.inject, tracer.context_provider.activate
         with tracer.trace("ambient") as ambient:
             pass
         template = self.templates.get(prefix)
@@ -430,6 +449,21 @@ class Bench:
         meta = [(k, v) for k, v in template.get_tags().items() if k not in own]
         metrics = [(k, v) for k, v in template.get_metrics().items() if k not in own]
         name, service, resource, span_type = template.name, template.service, template.resource, template.span_type
+
+        if acknowledged is not None:
+
+            async def traced_acknowledged() -> Any:
+                span = trace(name, service=service, resource=resource, span_type=span_type)
+                for key, text in meta:
+                    span.set_tag(key, text)
+                for key, number in metrics:
+                    span.set_metric(key, number)
+                delivery = await acknowledged()
+                delivery.add_done_callback(lambda _: span.finish())
+                activate(span._parent)
+                return await delivery
+
+            return traced_acknowledged
 
         if inspect.iscoroutinefunction(call):
 
@@ -449,11 +483,11 @@ class Bench:
                     span.set_tag(key, text)
                 for key, number in metrics:
                     span.set_metric(key, number)
-                if send is None:
+                if with_headers is None:
                     return call()
                 headers: Dict[str, str] = {}
                 inject(span.context, headers)
-                return send(headers)
+                return with_headers(headers)
 
         return traced
 
@@ -471,12 +505,12 @@ class Bench:
                 with self.writer.record() as spans:
                     loops[name](1)
                 seen[kind] = list(spans)
-                expected = case.spans if kind in ("ddtrace", "v2") else int(kind in ("bare_span", PROPAGATING))
+                expected = case.spans if kind in ("ddtrace", "v2") else int(kind == "bare_span" or kind in MATCHED)
                 if len(spans) != expected:
                     self.problems.append(f"{name}: {len(spans)} spans from one call, expected {expected}")
                 names = sorted(s.name for s in spans)
                 root = f" root {_root(spans).name} service={_root(spans).service}" if spans else ""
-                print(f"  {name:<22} {len(spans)} span(s){root}: {', '.join(names) or '-'}")
+                print(f"  {name:<28} {len(spans)} span(s){root}: {', '.join(names) or '-'}")
             self._compare(case.prefix, seen["v2"], seen["ddtrace"])
         print()
 
@@ -502,8 +536,8 @@ class Bench:
 
     @staticmethod
     def kinds(case: Case, measured: Mapping[str, Any]) -> Tuple[str, ...]:
-        """The configurations of ``case`` among those ``measured`` (its five, and ``bare_propagating`` if made)."""
-        return KINDS + ((PROPAGATING,) if f"{case.prefix}_{PROPAGATING}" in measured else ())
+        """The configurations of ``case`` among those ``measured`` (its five, and a matched bare span if made)."""
+        return kinds_of(case.prefix, measured)
 
     def check_spans(self, spans_per_call: Dict[str, float]) -> None:
         """Every timed call made the spans its configuration should: none untraced or disabled, one bare span,
@@ -511,7 +545,7 @@ class Bench:
         for case in self.cases:
             for kind in self.kinds(case, spans_per_call):
                 name = f"{case.prefix}_{kind}"
-                expected = case.spans if kind in ("ddtrace", "v2") else int(kind in ("bare_span", PROPAGATING))
+                expected = case.spans if kind in ("ddtrace", "v2") else int(kind == "bare_span" or kind in MATCHED)
                 if abs(spans_per_call[name] - expected) > 1e-9:
                     self.problems.append(
                         f"{name}: {spans_per_call[name]:.3f} spans per timed call, expected {expected}"
@@ -799,7 +833,7 @@ def report(samples: Samples, spans_per_call: Dict[str, float], rounds: int, labe
     print(f"Per-call time in us, median of {rounds} rounds; overhead = median - the call's untraced median")
     print("  wall = perf_counter_ns (includes any server round trip); cpu = thread_time_ns of this thread")
     header = (
-        f"{'configuration':<22}{'wall':>9}{'min':>9}{'max':>9}{'wall ovh':>10}{'per-round range':>20}"
+        f"{'configuration':<28}{'wall':>9}{'min':>9}{'max':>9}{'wall ovh':>10}{'per-round range':>20}"
         f"{'cpu':>9}{'cpu ovh':>9}{'spans/call':>12}"
     )
     print(header)
@@ -812,7 +846,7 @@ def report(samples: Samples, spans_per_call: Dict[str, float], rounds: int, labe
         else:
             wall_ovh = spread = cpu_ovh = "-"
         print(
-            f"{name:<22}{us(med['wall'][name]):>9}{us(min(wall)):>9}{us(max(wall)):>9}{wall_ovh:>10}{spread:>20}"
+            f"{name:<28}{us(med['wall'][name]):>9}{us(min(wall)):>9}{us(max(wall)):>9}{wall_ovh:>10}{spread:>20}"
             f"{us(med['cpu'][name]):>9}{cpu_ovh:>9}{spans_per_call[name]:>12.2f}"
         )
     print()
@@ -840,12 +874,9 @@ def report(samples: Samples, spans_per_call: Dict[str, float], rounds: int, labe
         cells += [f"{us(over('wall', f'{prefix}_{k}'))} / {us(over('cpu', f'{prefix}_{k}'))}" for k in KINDS[1:]]
         print(f"  {label:<{width}}" + "".join(f"{c:>17}" for c in cells))
     print(f"  (empty loop, included in every row: {us(med['wall'][EMPTY])} us)")
-    cpu = {
-        p: {k: over("cpu", f"{p}_{k}") / 1000 for k in ("v2", PROPAGATING)}
-        for p in labels
-        if f"{p}_{PROPAGATING}" in med["cpu"]
-    }
-    report_propagating(cpu, labels, "cpu us", "{:.2f}")
+    matched = {p: ("v2", *kinds_of(p, med["cpu"])[len(KINDS) :]) for p in labels}
+    cpu = {p: {k: over("cpu", f"{p}_{k}") / 1000 for k in kinds} for p, kinds in matched.items()}
+    report_matched(cpu, labels, "cpu us", "{:.2f}")
     print()
 
 
@@ -864,13 +895,13 @@ def report_allocations(peaks: Dict[str, float], labels: Dict[str, str], calls: i
 
 def report_instructions(per_call: Dict[str, float], sizes: Dict[str, int], labels: Dict[str, str]) -> None:
     print("Instructions per call (callgrind, (I(3n) - I(n)) / 2n, this thread only); overhead = over untraced")
-    header = f"{'configuration':<22}{'n':>6}{'per call':>14}{'overhead':>14}"
+    header = f"{'configuration':<28}{'n':>6}{'per call':>14}{'overhead':>14}"
     print(header)
     print("-" * len(header))
     for name, count in per_call.items():
         base = baseline(name)
         overhead = f"{count - per_call[base]:.0f}" if base else "-"
-        print(f"{name:<22}{sizes[name]:>6}{count:>14.0f}{overhead:>14}")
+        print(f"{name:<28}{sizes[name]:>6}{count:>14.0f}{overhead:>14}")
     print()
     width = max(map(len, labels.values())) + 2
     print("Per-call instructions over untraced (the untraced column is the whole call), and ratios of overheads:")
@@ -880,26 +911,31 @@ def report_instructions(per_call: Dict[str, float], sizes: Dict[str, int], label
         ratios = [f"{row['v2'] / row[k]:.2f}" if row[k] > 0 else "n/a" for k in ("ddtrace", "bare_span")]
         cells = [f"{row[k]:.0f}" for k in KINDS]
         print(f"  {label:<{width}}" + "".join(f"{c:>13}" for c in cells) + f"{ratios[0]:>12}{ratios[1]:>9}")
-    report_propagating({p: instruction_row(per_call, p) for p in labels}, labels, "instructions", "{:.0f}")
+    report_matched({p: instruction_row(per_call, p) for p in labels}, labels, "instructions", "{:.0f}")
     print()
 
 
-def report_propagating(rows: Dict[str, Dict[str, float]], labels: Dict[str, str], unit: str, fmt: str) -> None:
-    """The calls also measured as a bare span that sends propagation headers: v2 against that."""
+def kinds_of(prefix: str, measured: Mapping[str, Any]) -> Tuple[str, ...]:
+    """The five configurations, and the matched bare spans (``MATCHED``) measured for ``prefix``."""
+    return KINDS + tuple(kind for kind in MATCHED if f"{prefix}_{kind}" in measured)
+
+
+def report_matched(rows: Dict[str, Dict[str, float]], labels: Dict[str, str], unit: str, fmt: str) -> None:
+    """The calls also measured as a matched bare span (``MATCHED``): v2 against that."""
     for prefix, row in rows.items():
-        if PROPAGATING in row:
-            ratio = f"{row['v2'] / row[PROPAGATING]:.2f}" if row[PROPAGATING] > 0 else "n/a"
-            print(
-                f"  {labels[prefix]}: bare span sending propagation headers {fmt.format(row[PROPAGATING])} {unit}"
-                f" over untraced; v2 / that {ratio}"
-            )
+        for kind in MATCHED:
+            if kind in row:
+                ratio = f"{row['v2'] / row[kind]:.2f}" if row[kind] > 0 else "n/a"
+                print(
+                    f"  {labels[prefix]}: {MATCHED_LABELS[kind]} {fmt.format(row[kind])} {unit}"
+                    f" over untraced; v2 / that {ratio}"
+                )
 
 
 def instruction_row(per_call: Dict[str, float], prefix: str) -> Dict[str, float]:
     """One case's instructions per call: untraced as the whole call, the others as the overhead over it."""
     base = per_call[f"{prefix}_untraced"]
-    kinds = KINDS + ((PROPAGATING,) if f"{prefix}_{PROPAGATING}" in per_call else ())
-    return {k: per_call[f"{prefix}_{k}"] - (base if k != "untraced" else 0) for k in kinds}
+    return {k: per_call[f"{prefix}_{k}"] - (base if k != "untraced" else 0) for k in kinds_of(prefix, per_call)}
 
 
 def results(
@@ -910,7 +946,7 @@ def results(
     rows = []
     for prefix, label in labels.items():
         row: Dict[str, Any] = {"call": label, "spans": spans[prefix]}
-        kinds = KINDS + ((PROPAGATING,) if f"{prefix}_{PROPAGATING}" in med["cpu"] else ())
+        kinds = kinds_of(prefix, med["cpu"])
         for clock in ("cpu", "wall"):
             base = med[clock][f"{prefix}_untraced"]
             row[f"{clock}_us"] = {

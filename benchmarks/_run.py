@@ -125,12 +125,14 @@ def table(rows: List[Dict[str, Any]], key: str) -> None:
         if cpu:
             cells += [f"{row['alloc_bytes']['ddtrace']:.0f}", f"{row['alloc_bytes']['v2']:.0f}"]
         print("| " + " | ".join(cells) + " |")
-    propagating = [row for row in rows if "bare_propagating" in row[key]]
-    if propagating:  # HTTP clients: both integrations send propagation headers, which the bare span does not
-        print("\n| call | bare span sending propagation headers | v2 | v2 / that |\n|---|---|---|---|")
-        for row in propagating:
+    # The matched bare spans (``bare_propagating``, ``bare_acknowledged``; benchmarks/README "The configurations"):
+    # what both integrations do on every such call, and the bare span does not.
+    for kind in sorted({k for row in rows for k in row[key] if k.startswith("bare_") and k != "bare_span"}):
+        matched = [row for row in rows if kind in row[key]]
+        print(f"\n| call | {kind} | v2 | v2 / that |\n|---|---|---|---|")
+        for row in matched:
             values = row[key] if cpu else {k: v / 1000 for k, v in row[key].items()}
-            bare, v2 = values["bare_propagating"], values["v2"]
+            bare, v2 = values[kind], values["v2"]
             print(f"| {row['call']} | {bare:.1f} | {v2:.1f} | {ratio(v2, bare)} |")
 
 

@@ -112,7 +112,11 @@ def cases(topics: Topics) -> List[Case]:
         async def call() -> Any:
             return await producer.send_and_wait(topics.send, b"value", key=b"key")
 
+        async def acknowledged() -> Any:  # the send inside ``send_and_wait``, for the matched bare span
+            return await producer.send(topics.send, b"value", key=b"key")
+
         call.close = producer.stop  # type: ignore[attr-defined]
+        call.acknowledged = acknowledged  # type: ignore[attr-defined]
         return call
 
     return [

@@ -41,7 +41,7 @@ def headers_rewrite(parameters: Parameters, *, as_bytes: bool) -> Rewrite:
     ``injected`` item of ``send_items``)."""
 
     def rewrite(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
-        injected = ctx.get_item("injected")
+        injected = dd.context_items(ctx).get("injected")
         if not injected:
             return args, kwargs
         headers = with_headers(parameters.bind(args, kwargs).get("headers"), injected, as_bytes=as_bytes)

@@ -133,6 +133,8 @@ def patch(flask: ModuleType) -> None:
         def traced_receivers(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Iterator:
             if not dd.core.has_listeners(INTERNAL) or dd.integration_setting("flask", "trace_signals") is False:
                 return wrapped(*args, **kwargs)
+            if not getattr(instance, "receivers", True):  # blinker's: no receiver connected, nothing to wrap
+                return wrapped(*args, **kwargs)
             return (
                 traced_function(receiver, event(function_name(receiver), tags={"flask.signal": signal}))
                 for receiver in wrapped(*args, **kwargs)
