@@ -60,6 +60,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
+        # A request's body is read before the answer: a socket closed with unread bytes is reset, which can drop
+        # the answer before the client reads it (seen under load, with "Connection: close").
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 0:
+            self.rfile.read(length)
         path = self.path.split("?", 1)[0]
         if path.startswith("/status/"):
             self._reply(int(path.rsplit("/", 1)[1]))

@@ -1,5 +1,7 @@
 """Runs the Flask app under `ddtrace-integrations run gunicorn` (two pre-forked workers), sends requests with
-an untraced client, then stops gunicorn gracefully so that the workers flush their traces."""
+an untraced client, then stops gunicorn gracefully so that the workers flush their traces. A worker still booting
+when the master is told to stop misses the signal and is killed after the graceful timeout: that timeout is set
+below the time this driver waits for the master (seen on a loaded machine, where the second worker boots late)."""
 
 import http.client
 import os
@@ -12,6 +14,7 @@ from pathlib import Path
 port = int(os.environ["DDI_HTTP_PORT"])
 bin_dir = Path(sys.executable).parent
 argv = [str(bin_dir / "ddtrace-integrations"), "run", str(bin_dir / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}"]
+argv += ["--graceful-timeout", "10"]
 argv += [*sys.argv[1:], "flask_app:app"]
 server = subprocess.Popen(argv, cwd=Path(__file__).parent)
 
@@ -39,4 +42,4 @@ while True:
 for uid in range(4):
     print(get(f"/users/{uid}")[0])
 server.send_signal(signal.SIGTERM)
-print("master", server.pid, "exit", server.wait(timeout=30))
+print("master", server.pid, "exit", server.wait(timeout=60))
