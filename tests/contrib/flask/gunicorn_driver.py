@@ -1,7 +1,7 @@
 """Runs the Flask app under `ddtrace-integrations run gunicorn` (two pre-forked workers), sends requests with
-an untraced client, then stops gunicorn gracefully so that the workers flush their traces. A worker still booting
-when the master is told to stop misses the signal and is killed after the graceful timeout: that timeout is set
-below the time this driver waits for the master (seen on a loaded machine, where the second worker boots late)."""
+an untraced client, then stops gunicorn gracefully so that the workers flush their traces. The graceful timeout is
+set below the time this driver waits for the master: on a loaded machine the second worker booted while the master
+handled the stop, and the master exited only when its graceful timeout (30 s by default) ran out."""
 
 import http.client
 import os
