@@ -159,3 +159,51 @@ def test_a_shallow_copy_holds_the_same_attributes_and_leaves_the_original_alone(
     assert type(copy) is Request and copy is not original
     assert (copy.method, copy.extensions) == ("GET", {}) and copy.extensions is original.extensions
     assert original.headers == {"a": "1"} and vars(copy).keys() == vars(original).keys()
+
+
+def test_a_method_replaced_in_place_calls_what_it_replaced_with_the_instance_and_restores_the_current_context():
+    """A class's function and a C type's method are called with the instance first (no bound method per call);
+    another descriptor (here a staticmethod) is bound as it always was."""
+    from ddtrace_integrations.publisher import Event
+    from ddtrace_integrations.publisher import Publisher
+
+    class Client:
+        def query(self, text: str, *, times: int = 1) -> str:
+            return f"{id(self)}:{text * times}"
+
+        @staticmethod
+        def version(prefix: str) -> str:
+            return prefix + "1"
+
+    class Rows(list):  # ``list.count`` is a C method descriptor
+        pass
+
+    seen = []
+
+    def started(ctx):
+        seen.append((ctx.identifier, ctx.get_item("instance"), ctx.get_item("args"), ctx.get_item("kwargs")))
+
+    build = lambda *_: {}  # noqa: E731
+    publisher = Publisher("fakemethods")
+    publisher.wrap_method(Client, "query", Event("fakemethods.query", build))
+    publisher.wrap_method(Client, "version", Event("fakemethods.version", build))
+    publisher.wrap_method(Rows, "count", Event("fakemethods.count", build))
+    client, rows = Client(), Rows([1, 2, 1])
+    before = dd.CURRENT_CONTEXT.get()
+    try:
+        for name in ("query", "version", "count"):
+            dd.core.on(f"context.started.fakemethods.{name}", started, "test-methods")
+        assert client.query("ab", times=2) == f"{id(client)}:abab"
+        assert client.version("v") == "v1"
+        assert rows.count(1) == 2
+        assert dd.CURRENT_CONTEXT.get() is before
+    finally:
+        for name in ("query", "version", "count"):
+            dd.core.reset_listeners(f"context.started.fakemethods.{name}", started)
+        publisher.unwrap_all()
+    assert seen == [
+        ("fakemethods.query", client, ("ab",), {"times": 2}),
+        ("fakemethods.version", client, ("v",), {}),
+        ("fakemethods.count", rows, (1,), {}),
+    ]
+    assert client.query("c") == f"{id(client)}:c" and rows.count(2) == 1  # unwrapped: the library's own methods

@@ -72,7 +72,6 @@ from ddtrace_integrations.tracing_plugins.base.producer import ProducerPlugin
 from ddtrace_integrations.tracing_plugins.base.router import RouterPlugin
 from ddtrace_integrations.tracing_plugins.base.server import ServerPlugin
 from ddtrace_integrations.tracing_plugins.base.storage import StoragePlugin
-from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
 from ddtrace_integrations.tracing_plugins.base.websocket import WebSocketClosePlugin
 from ddtrace_integrations.tracing_plugins.base.websocket import WebSocketReceivePlugin
@@ -100,7 +99,6 @@ http_client_settings = _ddtrace.http_client_settings
 __all__ = [
     "EXECUTE",
     "FETCH",
-    "SPAN",
     "TRANSACTION",
     "Args",
     "AsgiEvents",

@@ -23,14 +23,12 @@ from typing import Tuple
 import wrapt
 
 from ddtrace_integrations import _ddtrace as dd
-from ddtrace_integrations.publisher import HELD
 from ddtrace_integrations.publisher import Args
 from ddtrace_integrations.publisher import Event
 from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import Wrapper
 from ddtrace_integrations.publisher import argument
-from ddtrace_integrations.publisher import is_held
 from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import traced_member
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
@@ -114,9 +112,9 @@ class DbApiPublisher(Publisher):
         }
 
     def _event(self, name: str, build: Any, rewrite: Any = None) -> Event:
-        """A cursor method's event. No ``done``: its context holds the cursor, whose rowcount the plugin reads. No
-        ``exclusive``: its builder reads the connection once, for the held check and for the connection's tags."""
-        return Event(name, build, pin_source=self.driver.pin_source, rewrite=rewrite)
+        """A cursor method's event, exclusive on the cursor's connection. No ``done``: its context holds the cursor,
+        whose rowcount the plugin reads."""
+        return Event(name, build, pin_source=self.driver.pin_source, rewrite=rewrite, exclusive=self._connection)
 
     def _connection(self, cursor: Any) -> Any:
         """What a cursor call holds: its connection, so that the driver's own statements inside one
@@ -208,9 +206,8 @@ class DbApiPublisher(Publisher):
         prepared: bool = False,
         tags: Optional[Dict[str, Any]] = None,
     ) -> Dict[str, Any]:
-        """The call's items: its context (its own fields beside its connection's, read once per connection), and
-        the connection it holds (``publisher.HELD``). The fields are given by position: a dataclass's keyword
-        arguments cost a name match each, on every query."""
+        """The call's items: its context, its own fields beside its connection's (read once per connection). The
+        fields are given by position: a dataclass's keyword arguments cost a name match each, on every query."""
         info = _UNKNOWN
         if self.driver.info is not None and connection is not cursor:
             # ``info`` without its call, when the connection was seen before
@@ -230,14 +227,10 @@ class DbApiPublisher(Publisher):
             prepared,
             None,
             None,
-            {} if tags is None else tags,
+            tags,
             cursor,
         )
-        return {"db_context": db} if connection is None else {"db_context": db, HELD: connection}
-
-    def _held(self, connection: Any) -> bool:
-        """Whether a traced call on ``connection`` is running (then this one is part of it)."""
-        return connection is not None and is_held(connection)
+        return {"db_context": db}
 
     # --- context builders: one per method family ---
 
@@ -252,8 +245,6 @@ class DbApiPublisher(Publisher):
         self, cursor: Any, args: Args, kwargs: Kwargs, tags: Optional[Dict[str, Any]] = None
     ) -> Optional[Dict[str, Any]]:
         connection = self._connection(cursor)
-        if connection is not None and is_held(connection):  # ``_held``, inline on the hot path
-            return None
         query = args[0] if args else kwargs.get(self.driver.query_keyword)
         config = dd.registered_configs.get(self.package)
         if config is not None and dd.setting(config, "trace_fetch_methods"):  # as _remember, without its call
@@ -280,16 +271,12 @@ class DbApiPublisher(Publisher):
     def _executescript_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Optional[Dict[str, Any]]:
         """sqlite3's script of several statements: one span, the script as its resource, never commented."""
         connection = self._connection(cursor)
-        if self._held(connection):
-            return None
         script = argument(args, kwargs, 0, "sql_script")
         self._remember(cursor, script)
         return self._items(cursor, connection, script)
 
     def _callproc_items(self, cursor: Any, args: Args, kwargs: Kwargs) -> Optional[Dict[str, Any]]:
         connection = self._connection(cursor)
-        if self._held(connection):
-            return None
         procedure = argument(args, kwargs, 0, "procname")
         self._remember(cursor, procedure)
         return self._items(cursor, connection, procedure)
@@ -299,8 +286,6 @@ class DbApiPublisher(Publisher):
             if not dd.integration_setting(self.package, "trace_fetch_methods"):
                 return None  # off by default: a span per row would flood traces
             connection = self._connection(cursor)
-            if self._held(connection):
-                return None
             tags: Dict[str, Any] = {}
             if method == "fetchmany":
                 size = argument(args, kwargs, 0, "size") or getattr(cursor, "arraysize", None)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+from types import FunctionType
+from types import MethodDescriptorType
 from types import ModuleType
 from typing import Any
 from typing import AsyncIterator
@@ -37,10 +39,6 @@ Done = Callable[[dd.ExecutionContext, Any], None]
 Wrapper = Callable[[Any, Any, Args, Kwargs], Any]
 
 _NO_RESULT = object()
-# The context item naming the object an exclusive event's call holds (see ``Event``): the driver's own nested
-# calls on it publish nothing. Kept in the context, which the call makes current anyway, where a context variable
-# of its own would cost a second set and reset (and a token) per call.
-HELD = "ddtrace_integrations.held"
 
 
 class Event:
@@ -54,7 +52,8 @@ class Event:
     ``context.returned.{name}`` when such a call returns, and the end at once if it raised.
     ``exclusive(instance)`` names the object a call holds while it runs (e.g. its connection): exclusive
     calls nested on the same object publish nothing, so a driver's ``callproc`` or ``executemany``
-    running its own ``execute`` stays one span.
+    running its own ``execute`` stays one span. The context holds it (``ctx.held``), the call makes that
+    context current anyway: a context variable of its own would cost a second set and reset per call.
     Each runs guarded: a failure logs at debug level and the call proceeds untraced or unchanged.
     """
 
@@ -99,20 +98,18 @@ class Event:
         Its items are the dict ``build`` returned, completed with the pin and the call (``instance``, ``args``,
         ``kwargs``): one dict per call, handed to the event hub as it is."""
         try:
+            items = self.build(instance, args, kwargs)  # first: a builder may skip the call before any lookup
+            if items is None:
+                return None
             held = None
             if self.exclusive is not None:
                 held = self.exclusive(instance)
                 if held is not None and is_held(held):
                     return None
-            items = self.build(instance, args, kwargs)
-            if items is None:
-                return None
             if items.get("pin") is None:  # build may name its own
                 items["pin"] = find_pin(instance, self.pin_source)
             items["instance"], items["args"], items["kwargs"] = instance, args, kwargs
-            if held is not None:
-                items[HELD] = held
-            return dd.new_context(self.name, items, not self.deferred_end)
+            return dd.new_context(self.name, items, not self.deferred_end, held)
         except Exception:
             log.debug("%s: not traced, the call's data could not be read", self.name, exc_info=True)
             return None
@@ -140,9 +137,9 @@ class Event:
 
 def is_held(obj: Any) -> bool:
     """Whether a call running now (the current context or one it runs inside) holds ``obj`` exclusively."""
-    ctx: Optional[dd.ExecutionContext] = _current.get()
+    ctx: Any = _current.get()
     while ctx is not None:
-        if ctx._data.get(HELD) is obj:
+        if getattr(ctx, "held", None) is obj:  # (contexts ddtrace made have no ``held``)
             return True
         ctx = ctx._parent
     return False
@@ -162,20 +159,26 @@ _dispatch = dd.core.dispatch
 # build on every call.
 
 
-def traced(event: Event) -> Wrapper:
-    """Wrapper for a plain (sync) callable. Nothing is looked up before the one listener check."""
+def traced(event: Event, unbound: bool = False) -> Wrapper:
+    """Wrapper for a plain (sync) callable. Nothing is looked up before the one listener check. ``unbound``:
+    ``wrapped`` is a class's function, called with ``instance`` first (``traced_method``: no bound method made per
+    call).
+
+    The current context is restored by setting what it was (the new context's parent) rather than by ``reset``
+    with the token ``set`` returned: a sync call ends in the context it started in, and the token would be one more
+    object alive for the whole call."""
     started, ended, has_listeners, context = event.started, event.ended, dd.core.has_listeners, event.context
     rewrite, done, deferred = event.rewrite, event.done, event.deferred_end
 
     def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
         if not has_listeners(started):
-            return wrapped(*args, **kwargs)
+            return wrapped(instance, *args, **kwargs) if unbound else wrapped(*args, **kwargs)
         ctx = context(instance, args, kwargs)
         if ctx is None:
-            return wrapped(*args, **kwargs)
+            return wrapped(instance, *args, **kwargs) if unbound else wrapped(*args, **kwargs)
         result = _NO_RESULT
         exc_info: ExcInfo = _NO_EXCEPTION
-        current = _current.set(ctx)
+        _current.set(ctx)
         try:  # a BaseException out of a listener still ends the context and resets what was set
             _dispatch(started, (ctx,))
             if rewrite is not None:
@@ -183,7 +186,7 @@ def traced(event: Event) -> Wrapper:
                     args, kwargs = rewrite(ctx, args, kwargs)
                 except Exception:
                     log.debug("%s: arguments left unchanged", event.name, exc_info=True)
-            result = wrapped(*args, **kwargs)
+            result = wrapped(instance, *args, **kwargs) if unbound else wrapped(*args, **kwargs)
             return result
         except BaseException:
             exc_info = sys.exc_info()
@@ -201,15 +204,13 @@ def traced(event: Event) -> Wrapper:
             if not deferred and not ctx._end_event_dispatched:
                 _dispatch(ended, (ctx, exc_info))
                 ctx._end_event_dispatched = True
-            try:
-                _current.reset(current)
-            except (ValueError, LookupError):  # ended in another asyncio context: ddtrace leaves it too
-                log.debug("%s: the current context could not be reset", event.name, exc_info=True)
+            _current.set(ctx._parent)  # type: ignore[arg-type]  # its parent: never None, the hub has a root
 
     return wrapper
 
 
 _TRACED = "_ddtrace_integrations_traced"  # marks the plain functions ``traced_method`` makes
+_UNBOUND_CALLABLE = (FunctionType, MethodDescriptorType)  # called with the instance first, as binding them would
 
 
 def traced_method(event: Event, original: Any) -> Callable[..., Any]:
@@ -217,11 +218,17 @@ def traced_method(event: Event, original: Any) -> Callable[..., Any]:
     method descriptor), to set on the class in its place. A wrapt FunctionWrapper there builds a bound wrapper object
     on every attribute access, which a driver's hot methods (a cursor's execute) would pay on every call; a plain
     function binds as any method does. ``__wrapped__`` names ``original``."""
-    wrapper = traced(event)
-    bind = original.__get__
+    if type(original) in _UNBOUND_CALLABLE:
+        wrapper = traced(event, unbound=True)
 
-    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return wrapper(bind(self), self, args, kwargs)
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return wrapper(original, self, args, kwargs)
+
+    else:  # another descriptor: what it binds to is called
+        wrapper, bind = traced(event), original.__get__
+
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return wrapper(bind(self), self, args, kwargs)
 
     functools.update_wrapper(method, original)
     setattr(method, _TRACED, True)
@@ -365,7 +372,7 @@ def quiet_iter(held: Callable[[Any], Any]) -> Wrapper:
 
 def _quietly(held: Any, iterable: Any) -> Iterator:
     iterator = iter(iterable)
-    marker = dd.new_context("ddtrace_integrations.quiet", {HELD: held}, False)  # never dispatched
+    marker = dd.new_context("ddtrace_integrations.quiet", {}, False, held)  # never dispatched
     while True:
         marker._parent = _current.get()
         current = _current.set(marker)

@@ -35,7 +35,8 @@ class DatabaseContext:
     # Set by DatabasePlugin; the publisher hands it to the driver instead of ``query``.
     commented_query: Any = None
     rowcount: Optional[int] = None
-    tags: Dict[str, Any] = field(default_factory=dict)
+    # Set on the span as they are. None rather than a new empty dict: a context is made for every query.
+    tags: Optional[Dict[str, Any]] = None
     # A PEP 249 cursor: where ``rowcount`` is not set, the plugin reads the cursor's when the call ends (as a
     # publisher's ``done`` would, without a call of its own on every query).
     cursor: Any = None

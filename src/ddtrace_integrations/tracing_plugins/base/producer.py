@@ -13,7 +13,6 @@ from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.events import Message
 from ddtrace_integrations.tracing_plugins.base.events import MessagingContext
 from ddtrace_integrations.tracing_plugins.base.outbound import OutboundPlugin
-from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 
 
 def destination_tags(msg: MessagingContext) -> Dict[str, Any]:
@@ -81,7 +80,7 @@ class ProducerPlugin(OutboundPlugin):
 
     def on_return(self, ctx: dd.ExecutionContext) -> None:
         """The send returned before the broker answered: what runs next is not part of this span."""
-        span: Optional[dd.Span] = dd.context_items(ctx).get(SPAN)
+        span: Optional[dd.Span] = ctx.span
         if span is not None and dd.tracer.current_span() is span:
             dd.tracer.context_provider.activate(dd.parent_of(span))  # what was active when it started
 

@@ -11,7 +11,6 @@ from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.events import WebContext
 from ddtrace_integrations.tracing_plugins.base.events import WebResponseContext
 from ddtrace_integrations.tracing_plugins.base.server import ServerPlugin
-from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 
 WEB = "web_context"
 RESPONSE = "web_response"
@@ -49,7 +48,7 @@ class RouterPlugin(ServerPlugin):
         so code inside the request reads the route's resource (again as a router matches a mount, then its
         route). A resource the application sets after this is its own and is kept."""
         items = dd.context_items(ctx)
-        span = items.get(SPAN)
+        span = ctx.span
         resource = self.resource(items[WEB])
         if span is not None and resource and (not items.get(ROUTED) or span.resource == items.get(INITIAL_RESOURCE)):
             span.resource = resource

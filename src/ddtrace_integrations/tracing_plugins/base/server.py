@@ -10,7 +10,6 @@ from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.inbound import PARENT_STORE
 from ddtrace_integrations.tracing_plugins.base.inbound import InboundPlugin
-from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 
 PROXY_SPAN = "inferred_proxy_span"
 
@@ -52,7 +51,7 @@ class ServerPlugin(InboundPlugin):
         super().on_finish(ctx, exc_info)
         proxy = dd.context_items(ctx).get(PROXY_SPAN)
         if proxy is not None:
-            dd.finish_inferred_proxy_span(proxy, dd.context_items(ctx).get(SPAN))
+            dd.finish_inferred_proxy_span(proxy, ctx.span)
 
     def end_spans(self, ctx: dd.ExecutionContext) -> None:
         super().end_spans(ctx)

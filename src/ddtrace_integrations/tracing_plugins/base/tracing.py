@@ -18,7 +18,6 @@ log = dd.get_logger(__name__)
 # keep one record per call site a minute, which hid every failure but the first of any plugin.
 fault_log = logging.getLogger(f"{__name__}.faults")
 
-SPAN = "span"
 _CLASS_TYPE: Any = object()  # start_span's defaults: the class's span type, the active span as parent
 _ACTIVE: Any = object()
 _tracer = dd.tracer  # one object for the life of the process (its context provider may be reconfigured)
@@ -116,7 +115,7 @@ class TracingPlugin:
             if self._own_on_finish:
                 self.on_finish(ctx, exc_info)
             else:  # the base on_finish, without its call
-                span = dd.context_items(ctx).get(SPAN)
+                span = ctx.span
                 if span is not None:
                     self.finish_span(ctx, span, exc_info)
         except Exception:
@@ -143,7 +142,7 @@ class TracingPlugin:
     def end_spans(self, ctx: dd.ExecutionContext) -> None:
         """Finish what ``ctx``'s spans are (a no-op for those already finished), without describing them further:
         after a failure, or for a call that ends once this plugin is off. Override when a plugin opens more."""
-        span = dd.context_items(ctx).get(SPAN)
+        span = ctx.span
         if span is not None:
             span.finish()
 
@@ -156,7 +155,7 @@ class TracingPlugin:
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         """The context ended: its span, if it has one, is finished (``finish_span``). Override to make the
         span only now (e.g. a receive, whose messages are known when it returns)."""
-        span = dd.context_items(ctx).get(SPAN)
+        span = ctx.span
         if span is not None:
             self.finish_span(ctx, span, exc_info)
 
@@ -253,7 +252,7 @@ class TracingPlugin:
         dd.set_attributes(span, recipe[2])
         if recipe[1] is not None:
             span.service = recipe[1]
-        items[SPAN] = span
+        ctx.span = span
         return span
 
 

@@ -18,7 +18,6 @@ from ddtrace_integrations import _ddtrace as dd
 from ddtrace_integrations.tracing_plugins.base.events import ExcInfo
 from ddtrace_integrations.tracing_plugins.base.events import WebSocketConnection
 from ddtrace_integrations.tracing_plugins.base.events import WebSocketMessage
-from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
 
 MESSAGE = "websocket_message"
@@ -26,8 +25,7 @@ SEPARATE_TRACES = "websocket_messages_separate_traces"
 INHERIT_SAMPLING = "asgi_websocket_messages_inherit_sampling"
 
 
-def _span(ctx: Any) -> Optional[dd.Span]:
-    return dd.context_items(ctx).get(SPAN) if ctx is not None else None
+_span = dd.span_of
 
 
 def _enclosing(ctx: dd.ExecutionContext) -> Optional[dd.Span]:

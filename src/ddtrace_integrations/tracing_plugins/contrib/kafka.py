@@ -14,7 +14,6 @@ from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
 from ddtrace_integrations.tracing_plugins.base.events import Message
 from ddtrace_integrations.tracing_plugins.base.producer import ProducerPlugin
 from ddtrace_integrations.tracing_plugins.base.producer import destination_tags
-from ddtrace_integrations.tracing_plugins.base.tracing import SPAN
 from ddtrace_integrations.tracing_plugins.base.tracing import TracingPlugin
 
 
@@ -106,7 +105,7 @@ class KafkaProducePlugin(ProducerPlugin):
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
         super().on_start(ctx)
-        if dd.data_streams() is not None and dd.context_items(ctx).get(SPAN) is not None:
+        if dd.data_streams() is not None and ctx.span is not None:
             msg: KafkaContext = dd.context_items(ctx)["messaging_context"]
             msg.on_acknowledged = partial(self.acknowledged, msg)
 
