@@ -38,10 +38,10 @@ def with_headers(headers: Any, added: Mapping[str, str], *, as_bytes: bool) -> A
 
 def headers_rewrite(parameters: Parameters, *, as_bytes: bool) -> Rewrite:
     """A send's ``rewrite``: its ``headers`` argument replaced by a copy carrying what the plugins injected (the
-    ``injected`` item of ``send_items``)."""
+    ``injected`` field of the context ``send_items`` made)."""
 
     def rewrite(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
-        injected = dd.context_items(ctx).get("injected")
+        injected = dd.context_items(ctx)["messaging_context"].injected
         if not injected:
             return args, kwargs
         headers = with_headers(parameters.bind(args, kwargs).get("headers"), injected, as_bytes=as_bytes)
@@ -58,19 +58,21 @@ def send_items(
     cluster_id: Optional[str] = None,
 ) -> Dict[str, Any]:
     """The context items of a Kafka send, from its arguments by name (``Parameters.bind``: ``topic``, ``key``,
-    ``value``, ``partition``, ``headers``) and the client's fields: a ``KafkaContext`` and the dict the plugins
+    ``value``, ``partition``, ``headers``) and the client's fields: a ``KafkaContext`` holding the dict the plugins
     inject into. The contexts are built by position: a dataclass's keyword arguments cost a name match each."""
     topic, key, value = call.get("topic"), call.get("key"), call.get("value")
     partition = call.get("partition", partition)
     injected: Dict[str, str] = {}
     message = Message(topic, partition, None, key, value, call.get("headers"))
     # messaging_system, destination, operation, host, port, message_id, partition, offset, messages, batch,
-    # inject_headers, on_acknowledged, tags, bootstrap_servers, cluster_id, group_id, key, tombstone
+    # inject_headers, on_acknowledged, tags, injected, started_ns, bootstrap_servers, cluster_id, group_id, key,
+    # tombstone
     msg = KafkaContext(
         "kafka", topic, "produce", None, None, None, partition, None, [message], False, injected.update, None, {},
-        bootstrap_servers, cluster_id, None, key if isinstance(key, (str, bytes)) else None, value is None,
+        injected, None, bootstrap_servers, cluster_id, None, key if isinstance(key, (str, bytes)) else None,
+        value is None,
     )  # fmt: skip
-    return {"messaging_context": msg, "injected": injected}
+    return {"messaging_context": msg}
 
 
 def acknowledged(msg: MessagingContext, partition: Any, offset: Any) -> None:

@@ -55,16 +55,16 @@ def _send(broker: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         Message(topic, value=argument(args, kwargs, 1, "value"), headers=argument(args, kwargs, 2, "headers"))
     ]
     msg.tags["messaging.fakemq.brokers"] = f"{broker.host}:{broker.port}"
-    carrier: Dict[str, str] = {}
-    msg.inject_headers = carrier.update
-    return {"messaging_context": msg, "carrier": carrier}
+    injected: Dict[str, str] = {}
+    msg.inject_headers, msg.injected = injected.update, injected
+    return {"messaging_context": msg}
 
 
 def _with_headers(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
-    carrier = ctx.get_item("carrier")
-    if not carrier:
+    injected = ctx.get_item("messaging_context").injected
+    if not injected:
         return args, kwargs
-    headers = {**(argument(args, kwargs, 2, "headers") or {}), **carrier}  # a copy: never the caller's dict
+    headers = {**(argument(args, kwargs, 2, "headers") or {}), **injected}  # a copy: never the caller's dict
     return replace_argument(args, kwargs, 2, "headers", headers)
 
 

@@ -43,12 +43,13 @@ def _request_items(session: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         headers=CIMultiDict(kwargs.get("headers") or {}),
         query=sent.query_string,
         inject_headers=injected.update,
+        injected=injected,
     )
-    return {"http_context": http, "injected": injected}
+    return {"http_context": http}
 
 
 def _with_propagation(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
-    injected = ctx.get_item("injected")
+    injected = ctx.get_item("http_context").injected
     if not injected:
         return args, kwargs
     headers = ctx.get_item("http_context").headers  # already the publisher's own copy

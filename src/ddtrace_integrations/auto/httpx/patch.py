@@ -44,13 +44,16 @@ def _build(client: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         request.headers,
         url.query.decode(),
         injected.update,
+        {},
+        None,
+        injected,
     )
-    return {"http_context": http, "injected": injected}
+    return {"http_context": http}
 
 
 def _with_propagation(ctx: Any, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
     items = dd.context_items(ctx)
-    injected = items["injected"]
+    injected = items["http_context"].injected
     if not injected:
         return args, kwargs
     request = args[0] if args else kwargs["request"]

@@ -63,16 +63,16 @@ def _build(session: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
     url, host, port, path, query = _parse_cached(url) if len(url) <= 2048 else _parse(url)
     method = request.method.upper() if request.method is not None else ""
     injected: Dict[str, str] = {}
-    # by position (method, url, target_host, target_port, headers, query, inject_headers, tags, resource): a
-    # dataclass's keyword arguments cost a name match each
+    # by position (method, url, target_host, target_port, headers, query, inject_headers, tags, resource,
+    # injected): a dataclass's keyword arguments cost a name match each
     http = HTTPClientContext(
-        request.method, url, host, port, request.headers, query, injected.update, {}, f"{method} {path}"
+        request.method, url, host, port, request.headers, query, injected.update, {}, f"{method} {path}", injected
     )
-    return {"http_context": http, "injected": injected}
+    return {"http_context": http}
 
 
 def _with_propagation(ctx: ExecutionContext, args: Args, kwargs: Kwargs) -> Tuple[Args, Kwargs]:
-    injected = ctx.get_item("injected")
+    injected = ctx.get_item("http_context").injected
     if not injected:
         return args, kwargs
     request = args[0] if args else kwargs["request"]

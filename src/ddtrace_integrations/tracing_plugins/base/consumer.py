@@ -18,8 +18,6 @@ from ddtrace_integrations.tracing_plugins.base.inbound import InboundPlugin
 from ddtrace_integrations.tracing_plugins.base.outbound import OutboundPlugin
 from ddtrace_integrations.tracing_plugins.base.producer import destination_tags
 
-START_NS = "start_ns"
-
 
 class ConsumerPlugin(InboundPlugin):
     """The span is built when the receive call returns (only then are the messages known) and
@@ -64,7 +62,7 @@ class ConsumerPlugin(InboundPlugin):
         return ["direction:in", f"topic:{message.destination}", f"type:{msg.messaging_system}"]
 
     def on_start(self, ctx: dd.ExecutionContext) -> None:
-        ctx.set_item(START_NS, time.time_ns())
+        dd.context_items(ctx)["messaging_context"].started_ns = time.time_ns()
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
         if self.start_received(ctx, dd.context_items(ctx)["messaging_context"]):
@@ -86,7 +84,8 @@ class ConsumerPlugin(InboundPlugin):
         span = self.start_span(ctx, self.operation_name(msg), resource=self.resource(msg), child_of=parent)
         if span is None:
             return False
-        span.start_ns = dd.context_items(ctx)[START_NS]
+        if msg.started_ns is not None:
+            span.start_ns = msg.started_ns
         for remote in remotes:
             dd.link_span(span, remote)
         attributes = self.message_attributes(msg)  # first: a client may work out msg.message_id on the way

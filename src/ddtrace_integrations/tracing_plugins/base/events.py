@@ -81,6 +81,8 @@ class HTTPClientContext:
     inject_headers: Optional[Callable[[Dict[str, str]], None]] = None
     tags: Dict[str, Any] = field(default_factory=dict)
     resource: Optional[str] = None  # None: the tracer names it after the span (ddtrace's httpx); "GET /path" (requests)
+    # The headers ``inject_headers`` collected, which the publisher sends on a copy of the request.
+    injected: Optional[Dict[str, str]] = None
 
 
 @dataclass(**_slots)
@@ -202,6 +204,10 @@ class MessagingContext:
     # the span ended; the publisher calls it (guarded) once ``partition`` and ``offset`` are known.
     on_acknowledged: Optional[Callable[[], None]] = None
     tags: Dict[str, Any] = field(default_factory=dict)
+    # The headers ``inject_headers`` collected, which the publisher sends on a copy of the caller's.
+    injected: Optional[Dict[str, str]] = None
+    # Set by ConsumerPlugin when a receive call starts: its span, made when the call returns, starts then.
+    started_ns: Optional[int] = None
 
 
 @dataclass(**_slots)
