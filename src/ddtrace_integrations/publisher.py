@@ -424,7 +424,7 @@ def internal_event(
     def build(instance: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         return {
             "internal_context": InternalContext(
-                name, resource, span_type, ignored, dict(tags or {}), inherit_service, service_source
+                name, resource, span_type, ignored, dict(tags) if tags else None, inherit_service, service_source
             )
         }
 

@@ -99,7 +99,8 @@ def route_matched(route: Route, current_span_too: bool = False, final: bool = Fa
     if current_span_too and exchange.application is not None:
         app = exchange.application
         app.resource = route.resource or app.resource
-        app.tags.update(route.tags)
+        for key, value in route.tags.items():
+            app.set_tag(key, value)
     if not final and route.resource and dd.core.has_listeners(exchange.routed):
         dd.core.dispatch(exchange.routed, (exchange.request,))
 
@@ -170,7 +171,7 @@ def name_current(name: str, tag: str) -> None:
     internal: Optional[InternalContext] = dd.core.get_item("internal_context")
     if internal is not None:
         internal.resource = name
-        internal.tags[tag] = name
+        internal.set_tag(tag, name)
 
 
 class WsgiEvents:

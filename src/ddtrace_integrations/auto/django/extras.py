@@ -134,7 +134,7 @@ def _hits(ctx: dd.ExecutionContext, result: Any) -> None:
             hits = 0 if _missing(result, getattr(ctx.get_item("instance"), "_missing_key", None)) else 1
     except Exception:
         log.debug("the cache's result could not be counted", exc_info=True)
-    ctx.get_item("internal_context").tags["db.row_count"] = hits
+    ctx.get_item("internal_context").set_tag("db.row_count", hits)
 
 
 def _missing(value: Any, sentinel: Any) -> bool:

@@ -155,9 +155,15 @@ class InternalContext:
     span_type: Optional[str] = None
     # Exceptions the framework turns into responses (e.g. NotFound) that do not make this span an error.
     ignored: Tuple[type, ...] = ()
-    tags: Dict[str, Any] = field(default_factory=dict)
+    # None until a tag is added (``set_tag``): a framework makes several of these contexts per request.
+    tags: Optional[Dict[str, Any]] = None
     inherit_service: bool = False  # the span takes its parent's service (e.g. a template render)
     service_source: bool = True  # False: ``_dd.svc_src`` is left to the tracer, as some ddtrace spans do
+
+    def set_tag(self, key: str, value: Any) -> None:
+        if self.tags is None:
+            self.tags = {}
+        self.tags[key] = value
 
 
 @dataclass(**_slots)

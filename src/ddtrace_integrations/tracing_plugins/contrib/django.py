@@ -51,8 +51,9 @@ class DjangoCachePlugin(InternalPlugin):
         return dd.schematize_service_name(self.integration_config.get("cache_service_name"))
 
     def on_finish(self, ctx: dd.ExecutionContext, exc_info: ExcInfo) -> None:
-        if exc_info[1] is not None:  # a call that raised counted nothing: no db.row_count, as under ddtrace
-            ctx.get_item(INTERNAL).tags.pop("db.row_count", None)
+        tags = ctx.get_item(INTERNAL).tags
+        if exc_info[1] is not None and tags:  # a call that raised counted nothing: no db.row_count, as under ddtrace
+            tags.pop("db.row_count", None)
         super().on_finish(ctx, exc_info)
 
 
