@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import uuid
 from typing import Iterator
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 os.environ.setdefault("DD_TRACE_AGENT_URL", "http://127.0.0.1:8126")
 os.environ.setdefault("DD_INSTRUMENTATION_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("DD_REMOTE_CONFIGURATION_ENABLED", "false")
+# What names this run on the services every run shares (steps.own in the workloads); the workloads inherit it.
+os.environ.setdefault("DDI_RUN_ID", uuid.uuid4().hex[:8])
 # This process's own traces get their own test-agent session, apart from the parity subprocesses' sessions.
 os.environ["_DD_TRACE_WRITER_ADDITIONAL_HEADERS"] = "X-Datadog-Test-Session-Token:ddi-pytest-process"
 

@@ -8,6 +8,14 @@ from ddtrace.trace import tracer
 # The fault-injection tests (tests/contrib/test_faults.py) compare the application's own exceptions by type and
 # message; the parity tests compare types only (a message may echo a run's DBM comment).
 MESSAGES = os.environ.get("DDI_WORKLOAD_MESSAGES") == "1"
+RUN = os.environ.get("DDI_RUN_ID", "")
+
+
+def own(name):
+    """``name`` (a topic, a consumer group, a key prefix, a stored procedure: names every run on the shared services
+    would use) made this suite run's own (``DDI_RUN_ID``, tests/conftest.py): two runs at once on one machine, whose
+    workloads delete and recreate their topics, never meet there. Run by hand, a workload keeps the plain names."""
+    return f"{name}-{RUN}" if RUN else name
 
 
 def failed(name, e):

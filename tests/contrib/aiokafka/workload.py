@@ -15,7 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin import NewTopic
 
 SERVERS = os.environ.get("DDI_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-TOPIC, OTHER = "ddi-aio-orders", "ddi-aio-audit"
+TOPIC, OTHER = steps.own("ddi-aio-orders"), steps.own("ddi-aio-audit")
 PROPAGATION = os.environ.get("DD_KAFKA_PROPAGATION_ENABLED") == "true"
 
 
@@ -32,7 +32,9 @@ async def main():
     await fresh_topics()
     producer = AIOKafkaProducer(bootstrap_servers=SERVERS)
     await producer.start()
-    consumer = AIOKafkaConsumer(bootstrap_servers=SERVERS, group_id="ddi-aio-group", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=SERVERS, group_id=steps.own("ddi-aio-group"), enable_auto_commit=False
+    )
 
     def send(topic=TOPIC, **kwargs):
         async def step():

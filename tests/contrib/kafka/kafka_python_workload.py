@@ -14,7 +14,7 @@ from confluent_kafka.admin import NewTopic
 from kafka.structs import OffsetAndMetadata
 
 SERVERS = os.environ.get("DDI_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-TOPIC = "ddi-kp-orders"
+TOPIC = steps.own("ddi-kp-orders")
 
 
 def fresh_topic():
@@ -31,7 +31,10 @@ fresh_topic()
 tp = kafka.TopicPartition(TOPIC, 0)
 producer = kafka.KafkaProducer(bootstrap_servers=SERVERS)
 consumer = kafka.KafkaConsumer(
-    bootstrap_servers=SERVERS, group_id="ddi-kp-group", enable_auto_commit=False, auto_offset_reset="earliest"
+    bootstrap_servers=SERVERS,
+    group_id=steps.own("ddi-kp-group"),
+    enable_auto_commit=False,
+    auto_offset_reset="earliest",
 )
 consumer.assign([tp])
 

@@ -18,7 +18,7 @@ from confluent_kafka.serialization import StringDeserializer
 from confluent_kafka.serialization import StringSerializer
 
 SERVERS = os.environ.get("DDI_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-TOPIC, SERIALIZED = "ddi-orders", "ddi-serialized"
+TOPIC, SERIALIZED = steps.own("ddi-orders"), steps.own("ddi-serialized")
 PROPAGATION = os.environ.get("DD_KAFKA_PROPAGATION_ENABLED") == "true"
 
 
@@ -39,7 +39,7 @@ serializing = SerializingProducer(
 consumer = Consumer(
     {
         "bootstrap.servers": SERVERS,
-        "group.id": "ddi-group",
+        "group.id": steps.own("ddi-group"),
         "auto.offset.reset": "earliest",
         "enable.auto.commit": False,
     }
@@ -48,7 +48,7 @@ consumer.assign([TopicPartition(TOPIC, 0, 0)])
 deserializing = DeserializingConsumer(
     {
         "bootstrap.servers": SERVERS,
-        "group.id": "ddi-serialized-group",
+        "group.id": steps.own("ddi-serialized-group"),
         "auto.offset.reset": "earliest",
         "key.deserializer": StringDeserializer(),
         "value.deserializer": StringDeserializer(),

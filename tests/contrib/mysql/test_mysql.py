@@ -21,6 +21,8 @@ from ddtrace_integrations import _ddtrace as dd
 HOST = os.environ.get("DDI_MYSQL_HOST", "127.0.0.1")
 PORT = int(os.environ.get("DDI_MYSQL_PORT", "3306"))
 ARGS = {"host": HOST, "port": PORT, "user": "root"}
+# stored procedures are shared by every connection: each suite run has its own (DDI_RUN_ID, tests/conftest.py)
+PROC, PROBE_PROC = (f"{name}_{os.environ['DDI_RUN_ID']}" for name in ("ddi_proc", "ddi_probe_proc"))
 # name -> (connect, query span name, service, component, server-side connection id)
 DRIVERS = {
     "connector": (
@@ -125,9 +127,9 @@ def test_callproc_commit_and_rollback(driver, spans):
     connect, name, _, component, _ = driver
     conn = connect(database="test")
     cur = conn.cursor()
-    cur.execute("DROP PROCEDURE IF EXISTS ddi_proc")
-    cur.execute("CREATE PROCEDURE ddi_proc(IN a INT) BEGIN SELECT a + 1; END")
-    cur.callproc("ddi_proc", (1,))
+    cur.execute(f"DROP PROCEDURE IF EXISTS {PROC}")
+    cur.execute(f"CREATE PROCEDURE {PROC}(IN a INT) BEGIN SELECT a + 1; END")
+    cur.callproc(PROC, (1,))
     cur.fetchall()
     while cur.nextset():
         pass
@@ -136,7 +138,7 @@ def test_callproc_commit_and_rollback(driver, spans):
     conn.close()
     # one span for callproc: the driver's own SET/CALL statements inside it are not spans
     resources = [s.resource for s in spans.named(name)]
-    assert resources[-1] == "ddi_proc" and not [r for r in resources if "CALL" in r or "@_ddi_proc" in r]
+    assert resources[-1] == PROC and not [r for r in resources if "CALL" in r or f"@_{PROC}" in r]
     vendor = {"connector": "mysql", "pymysql": "pymysql", "mysqldb": "MySQLdb"}[
         next(k for k, v in DRIVERS.items() if v is driver)
     ]
@@ -268,14 +270,14 @@ def test_dbm_full_mode_keeps_prepared_statements_stable_and_skips_callproc(patch
         cur.execute("SELECT %s AS prepared_probe", (1,))
         cur.fetchall()
     plain = conn.cursor()
-    plain.execute("DROP PROCEDURE IF EXISTS ddi_probe_proc")
-    plain.execute("CREATE PROCEDURE ddi_probe_proc() BEGIN SELECT 'proc_probe'; END")
-    plain.callproc("ddi_probe_proc")
+    plain.execute(f"DROP PROCEDURE IF EXISTS {PROBE_PROC}")
+    plain.execute(f"CREATE PROCEDURE {PROBE_PROC}() BEGIN SELECT 'proc_probe'; END")
+    plain.callproc(PROBE_PROC)
     span = spans.named("mysql.query")[0]
     service = dbm_comment(span, "service", dddb="test", dddbs="mysql", ddh=HOST, ddps="orders-api")
     # one Prepare (the statement text never changes), two Executes
     assert general_log(conn.connection_id, "prepared_probe") == [service + "SELECT 1 AS prepared_probe"] * 2
     assert span.get_tag("_dd.dbm_trace_injected") is None
-    assert [q for q in general_log(conn.connection_id, "CALL ddi_probe_proc") if "/*" in q] == []
-    assert spans.one("mysql.query", "ddi_probe_proc").get_tag("_dd.dbm_trace_injected") is None
+    assert [q for q in general_log(conn.connection_id, f"CALL {PROBE_PROC}") if "/*" in q] == []
+    assert spans.one("mysql.query", PROBE_PROC).get_tag("_dd.dbm_trace_injected") is None
     conn.close()

@@ -29,6 +29,7 @@ def server_closed(connection):
 def dbapi_steps(prefix, connect):
     conn = connect()
     table = f"wl_{prefix}"
+    proc = steps.own(f"wl_{prefix}_proc").replace("-", "_")
 
     def simple():
         cur = conn.cursor()
@@ -53,9 +54,9 @@ def dbapi_steps(prefix, connect):
 
     def callproc():
         cur = conn.cursor()
-        cur.execute(f"DROP PROCEDURE IF EXISTS {table}_proc")
-        cur.execute(f"CREATE PROCEDURE {table}_proc(IN a INT) BEGIN SELECT a + 1; END")
-        cur.callproc(f"{table}_proc", (1,))
+        cur.execute(f"DROP PROCEDURE IF EXISTS {proc}")
+        cur.execute(f"CREATE PROCEDURE {proc}(IN a INT) BEGIN SELECT a + 1; END")
+        cur.callproc(proc, (1,))
 
     def commit_rollback():
         conn.commit()

@@ -13,7 +13,7 @@ from ddtrace._trace.pin import Pin  # (internal in ddtrace 4: a pin is how older
 PORT = int(os.environ.get("DDI_REDIS_PORT", "6379"))
 SOCKET = os.environ.get("DDI_REDIS_SOCKET")
 CLUSTER = os.environ.get("DDI_REDIS_CLUSTER")
-KEY = "ddi:wl:"
+KEY = steps.own("ddi:wl") + ":"
 
 
 def sync_steps():
