@@ -11,11 +11,12 @@ MESSAGES = os.environ.get("DDI_WORKLOAD_MESSAGES") == "1"
 RUN = os.environ.get("DDI_RUN_ID", "")
 
 
-def own(name):
+def own(name, sep="-"):
     """``name`` (a topic, a consumer group, a key prefix, a stored procedure: names every run on the shared services
     would use) made this suite run's own (``DDI_RUN_ID``, tests/conftest.py): two runs at once on one machine, whose
-    workloads delete and recreate their topics, never meet there. Run by hand, a workload keeps the plain names."""
-    return f"{name}-{RUN}" if RUN else name
+    workloads delete and recreate their topics, never meet there. Run by hand, a workload keeps the plain names. ``sep``
+    joins them (``_`` where the name must be an SQL identifier)."""
+    return f"{name}{sep}{RUN}" if RUN else name
 
 
 def failed(name, e):

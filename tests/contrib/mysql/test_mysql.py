@@ -10,6 +10,7 @@ import mysql.connector.aio
 import MySQLdb
 import pymysql
 import pytest
+import steps
 from ddtrace.trace import tracer
 from helpers import assert_no_secret
 from helpers import assert_span
@@ -21,8 +22,8 @@ from ddtrace_integrations import _ddtrace as dd
 HOST = os.environ.get("DDI_MYSQL_HOST", "127.0.0.1")
 PORT = int(os.environ.get("DDI_MYSQL_PORT", "3306"))
 ARGS = {"host": HOST, "port": PORT, "user": "root"}
-# stored procedures are shared by every connection: each suite run has its own (DDI_RUN_ID, tests/conftest.py)
-PROC, PROBE_PROC = (f"{name}_{os.environ['DDI_RUN_ID']}" for name in ("ddi_proc", "ddi_probe_proc"))
+# stored procedures are shared by every connection: each suite run has its own
+PROC, PROBE_PROC = steps.own("ddi_proc", sep="_"), steps.own("ddi_probe_proc", sep="_")
 # name -> (connect, query span name, service, component, server-side connection id)
 DRIVERS = {
     "connector": (

@@ -29,7 +29,7 @@ def server_closed(connection):
 def dbapi_steps(prefix, connect):
     conn = connect()
     table = f"wl_{prefix}"
-    proc = steps.own(f"wl_{prefix}_proc").replace("-", "_")
+    proc = steps.own(f"wl_{prefix}_proc", sep="_")
 
     def simple():
         cur = conn.cursor()
