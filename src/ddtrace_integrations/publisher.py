@@ -217,11 +217,14 @@ def traced_method(event: Event, original: Any) -> Callable[..., Any]:
     """A plain function publishing ``event`` around a class's sync method ``original`` (a function, or a C type's
     method descriptor), to set on the class in its place. A wrapt FunctionWrapper there builds a bound wrapper object
     on every attribute access, which a driver's hot methods (a cursor's execute) would pay on every call; a plain
-    function binds as any method does. ``__wrapped__`` names ``original``."""
+    function binds as any method does. With nobody listening it calls ``original`` itself: one frame of ours.
+    ``__wrapped__`` names ``original``."""
     if type(original) in _UNBOUND_CALLABLE:
-        wrapper = traced(event, unbound=True)
+        wrapper, started, has_listeners = traced(event, unbound=True), event.started, dd.core.has_listeners
 
         def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if not has_listeners(started):
+                return original(self, *args, **kwargs)
             return wrapper(original, self, args, kwargs)
 
     else:  # another descriptor: what it binds to is called

@@ -15,7 +15,6 @@ from ddtrace_integrations.publisher import argument
 from ddtrace_integrations.publisher import internal_event
 from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import traced
-from ddtrace_integrations.publisher import traced_async
 from ddtrace_integrations.publisher import traced_async_iter
 from ddtrace_integrations.publisher import traced_iter
 from ddtrace_integrations.tracing_plugins.base.events import DatabaseContext
@@ -114,16 +113,16 @@ def patch(fakelib: ModuleType) -> None:
     publisher.pin(fakelib)
     conn = fakelib.Connection
     db = Event("fakelib.execute", _db, pin_source=fakelib, rewrite=_commented, done=_rowcount)
-    publisher.wrap(conn, "execute", traced(db))
-    publisher.wrap(conn, "aexecute", traced_async(db))
+    publisher.wrap_method(conn, "execute", db)
+    publisher.wrap_method(conn, "aexecute", db)
     publisher.wrap(conn, "rows", traced_iter(Event("fakelib.rows", _rows, pin_source=fakelib, done=_rowcount)))
     publisher.wrap(conn, "arows", traced_async_iter(Event("fakelib.rows", _rows, pin_source=fakelib, done=_rowcount)))
     send = Event("fakelib.send", _send, pin_source=fakelib, rewrite=_with_headers)
-    publisher.wrap(fakelib.Broker, "send", traced(send))
+    publisher.wrap_method(fakelib.Broker, "send", send)
     later = Event("fakelib.send", _send, pin_source=fakelib, done=_acknowledged, deferred_end=True)
-    publisher.wrap(fakelib.Broker, "send_later", traced(later))
+    publisher.wrap_method(fakelib.Broker, "send_later", later)
     receive = Event("fakelib.receive", _receive, pin_source=fakelib, done=_received)
-    publisher.wrap(fakelib.Broker, "receive", traced(receive))
+    publisher.wrap_method(fakelib.Broker, "receive", receive)
     publisher.wrap(fakelib, "handle", traced(Event("fakelib.request", _request, pin_source=fakelib, done=_responded)))
     handled = (LookupError,)
     render = internal_event("fakelib", "fakelib.render", pin_source=fakelib, span_type="template", ignored=handled)

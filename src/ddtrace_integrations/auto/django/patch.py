@@ -85,7 +85,7 @@ def _patch_django(django: ModuleType) -> None:
 
     request = Event("django.request", lambda _, args, kw: _request(argument(args, kw, 0, "request")), done=_responded)
     request.pin_source = django
-    publisher.wrap(BaseHandler, "get_response", traced(request))
+    publisher.wrap_method(BaseHandler, "get_response", request)
     publisher.wrap(BaseHandler, "get_response_async", _async_tags)
     publisher.wrap(BaseHandler, "load_middleware", _middleware_loader(django))
     asgi = web.AsgiEvents("django", pin_source=django)

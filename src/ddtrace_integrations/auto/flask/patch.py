@@ -86,7 +86,7 @@ def patch(flask: ModuleType) -> None:
         routing = web.routing(event(f"flask.{step}", ignored=(NotFound,)), current_route)
         publisher.wrap(flask.Flask, step, routing)
     for step in STEPS:
-        publisher.wrap(flask.Flask, step, traced(event(f"flask.{step}")))
+        publisher.wrap_method(flask.Flask, step, event(f"flask.{step}"))
     publisher.wrap(flask, "send_file", traced(event("flask.send_file")))
     # Helpers that name no service, as in ddtrace: the parent's inside a request, the application's outside.
     publisher.wrap(flask, "jsonify", traced(event("flask.jsonify", inherit_service=True, service_source=False)))

@@ -18,8 +18,6 @@ from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import replace_argument
 from ddtrace_integrations.publisher import shallow_copy
-from ddtrace_integrations.publisher import traced
-from ddtrace_integrations.publisher import traced_async
 from ddtrace_integrations.tracing_plugins.base.events import HTTPClientContext
 from ddtrace_integrations.tracing_plugins.base.events import HTTPClientResponseContext
 
@@ -104,8 +102,8 @@ def _response(ctx: Any, response: Any) -> None:
 def patch(httpx: ModuleType) -> None:
     publisher.pin(httpx)
     send = Event("httpx.send", _build, pin_source=httpx, rewrite=_with_propagation, done=_response)
-    publisher.wrap(httpx.Client, "send", traced(send))
-    publisher.wrap(httpx.AsyncClient, "send", traced_async(send))
+    publisher.wrap_method(httpx.Client, "send", send)
+    publisher.wrap_method(httpx.AsyncClient, "send", send)
 
 
 def unpatch(httpx: ModuleType) -> None:

@@ -25,7 +25,6 @@ from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Parameters
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import argument
-from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
 from ddtrace_integrations.tracing_plugins.base.events import Message
 
@@ -163,18 +162,16 @@ def patch(kafka: ModuleType) -> None:
     _originals.update(module=kafka, Producer=kafka.Producer, Consumer=kafka.Consumer)
     producer = type("Producer", (kafka.Producer,), {"__module__": kafka.__name__})
     consumer = type("Consumer", (kafka.Consumer,), {"__module__": kafka.__name__})
-    consume = traced(Event("kafka.consume", _consume, pin_source=kafka, done=_received))
+    consume = Event("kafka.consume", _consume, pin_source=kafka, done=_received)
     for cls in (producer, consumer, kafka.SerializingProducer, kafka.DeserializingConsumer):
         publisher.wrap(cls, "__init__", _remember_config)
-    produce = _produce_event(PRODUCE, serializing=False)
-    publisher.wrap(producer, "produce", traced(produce))
-    serializing = _produce_event(SERIALIZING_PRODUCE, serializing=True)
-    publisher.wrap(kafka.SerializingProducer, "produce", traced(serializing))
+    publisher.wrap_method(producer, "produce", _produce_event(PRODUCE, serializing=False))
+    publisher.wrap_method(kafka.SerializingProducer, "produce", _produce_event(SERIALIZING_PRODUCE, serializing=True))
     for cls, method in ((consumer, "poll"), (consumer, "consume"), (kafka.DeserializingConsumer, "poll")):
-        publisher.wrap(cls, method, consume)
-    commit = traced(Event("kafka.commit", _commit, pin_source=kafka))
+        publisher.wrap_method(cls, method, consume)
+    commit = Event("kafka.commit", _commit, pin_source=kafka)
     for cls in (consumer, kafka.DeserializingConsumer):
-        publisher.wrap(cls, "commit", commit)
+        publisher.wrap_method(cls, "commit", commit)
     setattr(kafka, "Producer", producer)  # noqa: B010
     setattr(kafka, "Consumer", consumer)  # noqa: B010
 

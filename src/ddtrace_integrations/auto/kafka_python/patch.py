@@ -18,7 +18,6 @@ from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Parameters
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import argument
-from ddtrace_integrations.publisher import traced
 from ddtrace_integrations.tracing_plugins.base.events import KafkaContext
 from ddtrace_integrations.tracing_plugins.base.events import Message
 
@@ -98,13 +97,12 @@ def patch(kafka: ModuleType) -> None:
         done=_sent,
         deferred_end=True,
     )
-    publisher.wrap(kafka.KafkaProducer, "send", traced(send))
-    publisher.wrap(
-        kafka.KafkaConsumer, "poll", traced(Event("kafka_python.consume", _poll, pin_source=kafka, done=_polled))
-    )
-    commit = traced(Event("kafka_python.commit", _commit, pin_source=kafka))
+    publisher.wrap_method(kafka.KafkaProducer, "send", send)
+    poll = Event("kafka_python.consume", _poll, pin_source=kafka, done=_polled)
+    publisher.wrap_method(kafka.KafkaConsumer, "poll", poll)
+    commit = Event("kafka_python.commit", _commit, pin_source=kafka)
     for method in ("commit", "commit_async"):
-        publisher.wrap(kafka.KafkaConsumer, method, commit)
+        publisher.wrap_method(kafka.KafkaConsumer, method, commit)
 
 
 def unpatch(kafka: ModuleType) -> None:

@@ -27,8 +27,6 @@ from ddtrace_integrations.api import Publisher
 from ddtrace_integrations.api import StorageContext
 from ddtrace_integrations.api import find_pin
 from ddtrace_integrations.api import integration_setting
-from ddtrace_integrations.api import traced
-from ddtrace_integrations.api import traced_async
 
 supported_versions = {"redis": ">=4.3.2"}  # redis.asyncio.cluster.ClusterPipeline
 publisher = Publisher("redis")
@@ -262,16 +260,13 @@ def patch(redis: ModuleType) -> None:
     command = Event("redis.execute", _command, pin_source=redis, done=_rows)
     pipeline = Event("redis.execute", _client_pipeline, pin_source=redis)
     cluster_pipeline = Event("redis.execute", _cluster_pipeline, pin_source=redis)
-    publisher.wrap(client.Redis, "execute_command", traced(command))
-    publisher.wrap(client.Pipeline, "immediate_execute_command", traced(command))
-    publisher.wrap(client.Pipeline, "execute", traced(pipeline))
-    publisher.wrap(cluster.RedisCluster, "execute_command", traced(command))
-    publisher.wrap(cluster.ClusterPipeline, "execute", traced(cluster_pipeline))
-    publisher.wrap(async_client.Redis, "execute_command", traced_async(command))
-    publisher.wrap(async_client.Pipeline, "immediate_execute_command", traced_async(command))
-    publisher.wrap(async_client.Pipeline, "execute", traced_async(pipeline))
-    publisher.wrap(async_cluster.RedisCluster, "execute_command", traced_async(command))
-    publisher.wrap(async_cluster.ClusterPipeline, "execute", traced_async(cluster_pipeline))
+    for module in (client, async_client):  # sync or async: wrap_method tells by the method
+        publisher.wrap_method(module.Redis, "execute_command", command)
+        publisher.wrap_method(module.Pipeline, "immediate_execute_command", command)
+        publisher.wrap_method(module.Pipeline, "execute", pipeline)
+    for module in (cluster, async_cluster):
+        publisher.wrap_method(module.RedisCluster, "execute_command", command)
+        publisher.wrap_method(module.ClusterPipeline, "execute", cluster_pipeline)
 
 
 def unpatch(redis: ModuleType) -> None:

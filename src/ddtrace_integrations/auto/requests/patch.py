@@ -26,7 +26,6 @@ from ddtrace_integrations.api import Kwargs
 from ddtrace_integrations.api import Publisher
 from ddtrace_integrations.api import replace_argument
 from ddtrace_integrations.api import shallow_copy
-from ddtrace_integrations.api import traced
 
 supported_versions = {"requests": ">=2.25.1"}
 publisher = Publisher("requests")
@@ -118,7 +117,7 @@ def patch(requests: ModuleType) -> None:
     _Headers = requests.structures.CaseInsensitiveDict
     publisher.pin(requests)
     send = Event("requests.send", _build, pin_source=requests, rewrite=_with_propagation, done=_response)
-    publisher.wrap(requests.Session, "send", traced(send))
+    publisher.wrap_method(requests.Session, "send", send)
 
 
 def unpatch(requests: ModuleType) -> None:
