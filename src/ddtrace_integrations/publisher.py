@@ -213,38 +213,42 @@ _TRACED = "_ddtrace_integrations_traced"  # marks the plain functions ``traced_m
 _UNBOUND_CALLABLE = (FunctionType, MethodDescriptorType)  # called with the instance first, as binding them would
 
 
-def traced_method(event: Event, original: Any) -> Callable[..., Any]:
+def traced_method(event: Event, original: Any, wrapper: Optional[Wrapper] = None) -> Callable[..., Any]:
     """A plain function publishing ``event`` around a class's sync method ``original`` (a function, or a C type's
     method descriptor), to set on the class in its place. A wrapt FunctionWrapper there builds a bound wrapper object
     on every attribute access, which a driver's hot methods (a cursor's execute) would pay on every call; a plain
-    function binds as any method does. With nobody listening it calls ``original`` itself: one frame of ours.
-    ``__wrapped__`` names ``original``."""
-    if type(original) in _UNBOUND_CALLABLE:
-        wrapper, started, has_listeners = traced(event, unbound=True), event.started, dd.core.has_listeners
+    function binds as any method does. With nobody listening to ``event`` it calls ``original`` itself: one frame of
+    ours. ``wrapper``: what runs instead of ``traced(event)`` (given the bound method), for a call that publishes
+    more than one event (a WSGI application). ``__wrapped__`` names ``original``."""
+    started, has_listeners = event.started, dd.core.has_listeners
+    if wrapper is None and type(original) in _UNBOUND_CALLABLE:
+        unbound = traced(event, unbound=True)
 
         def method(self: Any, *args: Any, **kwargs: Any) -> Any:
             if not has_listeners(started):
                 return original(self, *args, **kwargs)
-            return wrapper(original, self, args, kwargs)
+            return unbound(original, self, args, kwargs)
 
-    else:  # another descriptor: what it binds to is called
-        wrapper, bind = traced(event), original.__get__
+    else:  # what ``original`` binds to is called
+        bound, bind = wrapper or traced(event), original.__get__
 
         def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return wrapper(bind(self), self, args, kwargs)
+            if not has_listeners(started):
+                return bind(self)(*args, **kwargs)
+            return bound(bind(self), self, args, kwargs)
 
     functools.update_wrapper(method, original)
     setattr(method, _TRACED, True)
     return method
 
 
-def traced_member(event: Event, original: Any) -> Any:
+def traced_member(event: Event, original: Any, wrapper: Optional[Wrapper] = None) -> Any:
     """What replaces a class's method ``original`` to publish ``event``: a plain function (``traced_method``) for a
     sync method, a wrapt wrapper for a coroutine function, whose proxy keeps answering
     ``inspect.iscoroutinefunction`` as the library's own method does."""
     if inspect.iscoroutinefunction(original):
-        return wrapt.FunctionWrapper(original, traced_async(event))
-    return traced_method(event, original)
+        return wrapt.FunctionWrapper(original, wrapper or traced_async(event))
+    return traced_method(event, original, wrapper)
 
 
 def shallow_copy(obj: Any) -> Any:
@@ -494,10 +498,11 @@ class Publisher:
     def wrap(self, owner: Any, attr: str, wrapper: Wrapper) -> None:
         self._replace(owner, attr, lambda original: wrapt.FunctionWrapper(original, wrapper))
 
-    def wrap_method(self, owner: Any, attr: str, event: Event) -> None:
+    def wrap_method(self, owner: Any, attr: str, event: Event, wrapper: Optional[Wrapper] = None) -> None:
         """``event`` published around the method ``attr`` of the class ``owner``: a plain function for a sync method
-        (``traced_method``), a wrapt wrapper for a coroutine function."""
-        self._replace(owner, attr, lambda original: traced_member(event, original))
+        (``traced_method``), a wrapt wrapper for a coroutine function. ``wrapper`` replaces ``traced(event)`` while
+        ``event`` has listeners."""
+        self._replace(owner, attr, lambda original: traced_member(event, original, wrapper))
 
     def _replace(self, owner: Any, attr: str, make: Callable[[Any], Any]) -> None:
         own = vars(owner).get(attr, _NO_RESULT)

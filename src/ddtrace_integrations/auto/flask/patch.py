@@ -80,7 +80,7 @@ def patch(flask: ModuleType) -> None:
         web.route_matched(current_route(status), final=True)
 
     wsgi = web.WsgiEvents("flask", pin_source=flask, request=request, on_start_response=matched)
-    publisher.wrap(flask.Flask, "wsgi_app", wsgi.traced_app)
+    publisher.wrap_method(flask.Flask, "wsgi_app", wsgi.request, wsgi.traced_app)
     for step in ("preprocess_request", "dispatch_request"):
         # the route is known here; ddtrace tags it on the request span and on the application span
         routing = web.routing(event(f"flask.{step}", ignored=(NotFound,)), current_route)
