@@ -42,6 +42,7 @@ from ddtrace.ext.sql import normalize_vendor
 from ddtrace.internal import _service_state
 from ddtrace.internal import core
 from ddtrace.internal import process_tags
+from ddtrace.internal.compat import is_valid_ip
 from ddtrace.internal.constants import _SERVICE_SOURCE as SERVICE_SOURCE
 from ddtrace.internal.constants import COMPONENT
 from ddtrace.internal.constants import PROPAGATED_HASH
@@ -92,6 +93,7 @@ __all__ = [
     "generate_sql_comment",
     "get_logger",
     "int_service",
+    "is_valid_ip",
     "normalize_vendor",
     "peer_service_config",
     "schematize_cache_operation",

@@ -481,7 +481,7 @@ def _asgi_request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         path,
         headers=headers,
         query=query or None,
-        peer_ip=client[0] if client else None,
+        peer_ip=client[0] if client and dd.is_valid_ip(client[0]) else None,  # ("testclient", 50000): no address
         tags={k: v for k, v in tags.items() if v},
         nested=nested,
     )

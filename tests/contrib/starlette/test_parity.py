@@ -1,5 +1,5 @@
-"""The Starlette and FastAPI workload (uvicorn) under ``ddtrace-run`` and under ``ddtrace-integrations run``,
-compared span by span."""
+"""The Starlette and FastAPI workloads (under uvicorn, and through Starlette's test client) under ``ddtrace-run`` and
+under ``ddtrace-integrations run``, compared span by span."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ def variants(app: str) -> dict:
 
 
 RUNS = [(app, v) for app in ("starlette", "fastapi") for v in sorted(variants(app))]
+# Through the test client, the variants whose settings read the request itself (its headers, its caller's context)
+TEST_CLIENT_VARIANTS = ("default", "no_distributed", "service_headers_query", "v1")
 
 # Reviewed differences, each documented in docs/differences.md. Key: (variant or "*", step or "*", field).
 # Under ASGI ddtrace copies the response status to the gateway's span only after the application returned, when
@@ -44,6 +46,14 @@ def test_v2_matches_ddtrace(app, variant):
     env = {**variants(app)[variant], "DDI_HTTP_PORT": str(free_port()), "DDI_ASGI_APP": app}
     env["PYTHONPATH"] = str(Path(__file__).parent)
     assert_parity(WORKLOAD, f"{app}-{variant}", env, ALLOWED, min_spans=15)
+
+
+@pytest.mark.parametrize("app", ("starlette", "fastapi"))
+@pytest.mark.parametrize("variant", TEST_CLIENT_VARIANTS)
+def test_v2_matches_ddtrace_through_the_test_client(app, variant):
+    env = {**variants(app)[variant], "DDI_HTTP_PORT": "0", "DDI_ASGI_APP": app, "DDI_ASGI_SERVER": "testclient"}
+    env["PYTHONPATH"] = str(Path(__file__).parent)
+    assert_parity(WORKLOAD, f"{app}-testclient-{variant}", env, set(), min_spans=15)
 
 
 WS_WORKLOAD = str(Path(__file__).with_name("ws_workload.py"))

@@ -1,4 +1,5 @@
-"""ServerPlugin: the span of the API gateway a request came through (``DD_TRACE_INFERRED_PROXY_SERVICES_ENABLED``)."""
+"""ServerPlugin: the span of the API gateway a request came through (``DD_TRACE_INFERRED_PROXY_SERVICES_ENABLED``),
+and which context a request continues while a span of this process is active."""
 
 from __future__ import annotations
 
@@ -163,3 +164,34 @@ def test_no_gateway_span_for_absent_or_malformed_headers(fake, spans, proxy_enab
     spans.clear()
     fake.handle("GET", "/users/1", {**headers, **CALLER})  # the plugin still works, and still continues traces
     assert spans.one("fakelib.request").trace_id == 1234
+
+
+# --- the caller's context, when a span of its trace already runs here (an in-process test client, a nested app) ---
+
+
+def test_headers_continuing_the_active_trace_leave_the_active_span_the_parent(fake, spans):
+    with tracer.trace("client") as client:
+        headers: Dict[str, str] = {}
+        dd.HTTPPropagator.inject(client.context, headers)  # what an HTTP client traced here sends
+        headers["x-datadog-parent-id"] = "5678"  # not the active span: which parent was taken shows
+        fake.handle("GET", "/users/1", headers)
+        assert tracer.current_span() is client
+    request = spans.one("fakelib.request")
+    assert (request.trace_id, request.parent_id) == (client.trace_id, client.span_id)
+    assert request._local_root is client
+
+
+def test_headers_of_another_trace_are_continued_while_a_span_is_active(fake, spans):
+    with tracer.trace("outer") as outer:
+        fake.handle("GET", "/users/1", CALLER)
+        assert tracer.current_span() is outer
+    request = spans.one("fakelib.request")
+    assert (request.trace_id, request.parent_id) == (1234, 5678)
+
+
+def test_baggage_alone_is_not_continued_over_an_active_span(fake, spans):
+    with tracer.trace("outer") as outer:
+        fake.handle("GET", "/users/1", {"baggage": "user=7"})
+    request = spans.one("fakelib.request")
+    assert (request.trace_id, request.parent_id) == (outer.trace_id, outer.span_id)
+    assert request.context.get_baggage_item("user") is None

@@ -30,11 +30,23 @@ class InboundPlugin(TracingPlugin):
         context = dd.HTTPPropagator.extract(dict(headers))
         return context if dd.is_remote_parent(context) else None
 
+    def caller(self, headers: Optional[Mapping[str, str]]) -> Optional[Any]:
+        """The caller's context a request continues (``extract``), unless a span of its trace already runs here: a
+        test client calling the application in-process, or an application nested in a traced one, sends what
+        continues the active span, which stays the parent, as ddtrace keeps it (a context of the active trace, or
+        one with baggage only, is not activated over it)."""
+        remote = self.extract(headers)
+        if remote is not None:
+            active = dd.tracer.current_trace_context()
+            if active is not None and (not remote.trace_id or remote.trace_id == active.trace_id):
+                return None
+        return remote
+
     def start_inbound_span(
         self, ctx: dd.ExecutionContext, name: str, headers: Optional[Mapping[str, str]], **options: Any
     ) -> Optional[dd.Span]:
-        """Start the span as a child of the remote caller, remembering what was active before."""
-        remote = self.extract(headers)
+        """Start the span as a child of the remote caller (``caller``), remembering what was active before."""
+        remote = self.caller(headers)
         if remote is not None:
             ctx.set_item(PARENT_STORE, dd.tracer.context_provider.active())
             options["child_of"] = remote

@@ -39,7 +39,7 @@ class ServerPlugin(InboundPlugin):
         if pin is None or not pin.enabled():
             return None
         previous = dd.tracer.context_provider.active()
-        remote = self.extract(headers)
+        remote = self.caller(headers)
         parent = remote if remote is not None else dd.tracer.current_trace_context()
         proxy = dd.start_inferred_proxy_span(headers, parent)
         if proxy is not None:
