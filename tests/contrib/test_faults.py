@@ -78,11 +78,15 @@ ALL_HOOKS = ("on_start", "on_return", "on_finish", "build", "rewrite", "done")
 MATRIX = [(i, h) for i, spec in INTEGRATIONS.items() for h in ALL_HOOKS if h in spec[3]]
 
 _baselines: Dict[str, str] = {}
+# The suite's own Redis servers, for the redis workload's unix-socket and cluster steps (set by the test).
+_redis_servers: Dict[str, str] = {}
 
 
 def _env(integration: str) -> Dict[str, str]:
     workload, port, own_path, _ = INTEGRATIONS[integration]
     env = {"DDI_WORKLOAD_MESSAGES": "1"}
+    if integration == "redis":
+        env.update(_redis_servers)
     if port:
         env["DDI_HTTP_PORT"] = str(free_port())
     if own_path:
@@ -129,12 +133,17 @@ def with_fault(integration: str, hook: str, tmp_path: Path) -> Tuple[List[Any], 
 
 
 @pytest.mark.parametrize(("integration", "hook"), MATRIX)
-def test_a_failing_hook_changes_nothing_for_the_application(integration, hook, tmp_path):
+def test_a_failing_hook_changes_nothing_for_the_application(integration, hook, tmp_path, request):
+    if integration == "redis" and not _redis_servers:  # its workload's every step, the cluster's pipeline included
+        _redis_servers["DDI_REDIS_SOCKET"] = request.getfixturevalue("redis_socket")
+        _redis_servers["DDI_REDIS_CLUSTER"] = request.getfixturevalue("redis_cluster")
     expected = _application(untraced(integration))
     traces, out, report = with_fault(integration, hook, tmp_path)
     out = _application(out)
 
     assert out == expected, f"the workload behaved differently with a failing {hook}:\n{expected}\n---\n{out}"
+    if integration == "redis":
+        assert "async cluster pipeline" in out and "socket" in out, "the socket and cluster steps did not run"
     # the matrix names every hook the integration has (and says why one it has cannot fail here)
     assert report["available"] == sorted(
         {*INTEGRATIONS[integration][3], *(h for i, h in NEVER_CALLED if i == integration)}

@@ -28,9 +28,9 @@ VARIANTS = {
 # ddtrace tags the passwords of AUTH and HELLO ... AUTH (under v1 as "redis.command"); v2 shows them as "?", in the
 # resource too when it is the whole command (then the span pairs as two). ddtrace reads a redis-py >= 6 cluster
 # pipeline's commands from a list that stays empty: no commands, and the span name as resource; v2 names them
-# (so the spans pair as two).
+# (so the spans pair as two). Only the pipelines' steps: the cluster's single commands pair as any command does.
 _PASSWORDS = ("auth", "hello_auth")
-_CLUSTER = ("cluster", "async_cluster")
+_CLUSTER = ("cluster_pipeline", "async_cluster_pipeline")
 ALLOWED = (
     {
         (v, step, "meta.redis.raw_command")
