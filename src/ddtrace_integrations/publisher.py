@@ -159,10 +159,10 @@ _dispatch = dd.core.dispatch
 # build on every call.
 
 
-def traced(event: Event, unbound: bool = False) -> Wrapper:
+def traced(event: Event, unbound: bool = False, checked: bool = False) -> Wrapper:
     """Wrapper for a plain (sync) callable. Nothing is looked up before the one listener check. ``unbound``:
     ``wrapped`` is a class's function, called with ``instance`` first (``traced_method``: no bound method made per
-    call).
+    call). ``checked``: its caller asked for the listeners already (``traced_method``), the wrapper does not again.
 
     The current context is restored by setting what it was (the new context's parent) rather than by ``reset``
     with the token ``set`` returned: a sync call ends in the context it started in, and the token would be one more
@@ -171,7 +171,7 @@ def traced(event: Event, unbound: bool = False) -> Wrapper:
     rewrite, done, deferred = event.rewrite, event.done, event.deferred_end
 
     def wrapper(wrapped: Callable, instance: Any, args: Args, kwargs: Kwargs) -> Any:
-        if not has_listeners(started):
+        if not checked and not has_listeners(started):
             return wrapped(instance, *args, **kwargs) if unbound else wrapped(*args, **kwargs)
         ctx = context(instance, args, kwargs)
         if ctx is None:
@@ -222,7 +222,7 @@ def traced_method(event: Event, original: Any, wrapper: Optional[Wrapper] = None
     more than one event (a WSGI application). ``__wrapped__`` names ``original``."""
     started, has_listeners = event.started, dd.core.has_listeners
     if wrapper is None and type(original) in _UNBOUND_CALLABLE:
-        unbound = traced(event, unbound=True)
+        unbound = traced(event, unbound=True, checked=True)
 
         def method(self: Any, *args: Any, **kwargs: Any) -> Any:
             if not has_listeners(started):
@@ -230,7 +230,7 @@ def traced_method(event: Event, original: Any, wrapper: Optional[Wrapper] = None
             return unbound(original, self, args, kwargs)
 
     else:  # what ``original`` binds to is called
-        bound, bind = wrapper or traced(event), original.__get__
+        bound, bind = wrapper or traced(event, checked=True), original.__get__
 
         def method(self: Any, *args: Any, **kwargs: Any) -> Any:
             if not has_listeners(started):

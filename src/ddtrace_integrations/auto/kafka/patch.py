@@ -113,7 +113,14 @@ def _produce_event(parameters: Parameters, serializing: bool) -> Event:
 
 
 def _consume(consumer: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
-    return {"messaging_context": KafkaContext("kafka", None, "consume", group_id=getattr(consumer, "_ddi_group", ""))}
+    """By position, as ``send_items`` builds a send's; ``messages`` is set when the call returns."""
+    # messaging_system, destination, operation, host, port, message_id, partition, offset, messages, batch,
+    # inject_headers, on_acknowledged, tags, injected, started_ns, bootstrap_servers, cluster_id, group_id
+    msg = KafkaContext(
+        "kafka", None, "consume", None, None, None, None, None, [], False, None, None, {}, None, None, None,
+        None, getattr(consumer, "_ddi_group", ""),
+    )  # fmt: skip
+    return {"messaging_context": msg}
 
 
 def _received(ctx: Any, result: Any) -> None:
