@@ -457,6 +457,23 @@ def _answered_500(request: dd.ExecutionContext) -> None:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_peer_ips: Dict[str, bool] = {}  # whether a client address is an IP address, by address (parsing one costs ~20k instr.)
+
+
+def _peer_ip(client: Any) -> Optional[str]:
+    """The ASGI client's address when it is an IP address, as ddtrace's ASGI middleware passes it on (Starlette's test
+    client names itself "testclient")."""
+    if not client:
+        return None
+    address = client[0]
+    if type(address) is not str:
+        return address if dd.is_valid_ip(address) else None
+    valid = _peer_ips.get(address)
+    if valid is None:
+        if len(_peer_ips) >= 1024:  # many clients: bounded, at worst parsed every time as ddtrace does
+            _peer_ips.clear()
+        valid = _peer_ips[address] = dd.is_valid_ip(address)
+    return address if valid else None
 
 
 def _asgi_request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
@@ -471,7 +488,6 @@ def _asgi_request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         host = server[0] + (f":{server[1]}" if server[1] is not None and server[1] != default else "")
     query = scope.get("query_string", b"").decode("latin-1")
     url = f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
-    client = scope.get("client")
     asgi = scope.get("asgi") or {}
     tags = {"http.version": scope.get("http_version"), "asgi.version": asgi.get("version")}
     tags["asgi.spec_version"] = asgi.get("spec_version")
@@ -481,7 +497,7 @@ def _asgi_request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
         path,
         headers=headers,
         query=query or None,
-        peer_ip=client[0] if client and dd.is_valid_ip(client[0]) else None,  # ("testclient", 50000): no address
+        peer_ip=_peer_ip(scope.get("client")),
         tags={k: v for k, v in tags.items() if v},
         nested=nested,
     )
