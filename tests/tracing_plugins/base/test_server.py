@@ -181,14 +181,6 @@ def test_headers_continuing_the_active_trace_leave_the_active_span_the_parent(fa
     assert request._local_root is client
 
 
-def test_headers_of_another_trace_are_continued_while_a_span_is_active(fake, spans):
-    with tracer.trace("outer") as outer:
-        fake.handle("GET", "/users/1", CALLER)
-        assert tracer.current_span() is outer
-    request = spans.one("fakelib.request")
-    assert (request.trace_id, request.parent_id) == (1234, 5678)
-
-
 def test_baggage_alone_is_not_continued_over_an_active_span(fake, spans):
     with tracer.trace("outer") as outer:
         fake.handle("GET", "/users/1", {"baggage": "user=7"})
