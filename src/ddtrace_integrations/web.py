@@ -457,7 +457,6 @@ def _answered_500(request: dd.ExecutionContext) -> None:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-_peer_ips: Dict[str, bool] = {}  # whether a client address is an IP address, by address (parsing one costs ~20k instr.)
 
 
 def _peer_ip(client: Any) -> Optional[str]:
@@ -466,14 +465,7 @@ def _peer_ip(client: Any) -> Optional[str]:
     if not client:
         return None
     address = client[0]
-    if type(address) is not str:
-        return address if dd.is_valid_ip(address) else None
-    valid = _peer_ips.get(address)
-    if valid is None:
-        if len(_peer_ips) >= 1024:  # many clients: bounded, at worst parsed every time as ddtrace does
-            _peer_ips.clear()
-        valid = _peer_ips[address] = dd.is_valid_ip(address)
-    return address if valid else None
+    return address if dd.valid_ip(address) else None
 
 
 def _asgi_request(_: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
