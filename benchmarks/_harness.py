@@ -721,13 +721,19 @@ def measure(
 
 CALLGRIND_OUT = "DDI_CALLGRIND_OUT"  # set for the process run under callgrind: the directory of its dumps
 INSTRUCTIONS = ("--instructions", "instead of timing: count instructions per call with callgrind (Python 3.11+)")
+CYCLES = (
+    "--cycles",
+    "as --instructions, with callgrind's cache and branch simulation: estimated CPU cycles per call",
+)
+SIMULATION = ("--cache-sim=yes", "--branch-sim=yes")
 
 
-def under_callgrind(argv: Optional[List[str]]) -> None:
+def under_callgrind(argv: Optional[List[str]], simulate: bool = False) -> None:
     """Unless this process already runs under callgrind: run this benchmark (its arguments ``argv``, None: the
     command line's) again under callgrind, collecting only inside ``operator.call`` (the loops are entered
     through it) and dumping the count each time it returns, then exit with that process's code. String hashing
-    is seeded (0 unless set), so that set and dict layouts, and with them the counts, repeat between runs."""
+    is seeded (0 unless set), so that set and dict layouts, and with them the counts, repeat between runs.
+    ``simulate``: callgrind also simulates the caches and the branch predictor (``estimated_cycles``)."""
     if CALLGRIND_OUT in os.environ:
         return
     if not hasattr(operator, "call"):
@@ -745,6 +751,7 @@ def under_callgrind(argv: Optional[List[str]]) -> None:
             "--toggle-collect=_operator_call",
             "--dump-after=_operator_call",
             f"--callgrind-out-file={out}/callgrind.out",
+            *(SIMULATION if simulate else ()),
             sys.executable,
             sys.argv[0],
             *(sys.argv[1:] if argv is None else argv),
@@ -754,9 +761,10 @@ def under_callgrind(argv: Optional[List[str]]) -> None:
     raise SystemExit(code)
 
 
-def instructions_of(loop: Callable[[int], None], n: int) -> int:
-    """Instructions this thread ran in ``loop(n)``: callgrind collects in ``operator.call`` and dumps on return
-    (dumps are numbered ``callgrind.out.1``, ``.2``, ...; the newest is this call's)."""
+def events_of(loop: Callable[[int], None], n: int) -> Dict[str, int]:
+    """What callgrind counted while this thread ran ``loop(n)`` (``Ir``: instructions; with the simulation, cache
+    misses and mispredicted branches too): it collects in ``operator.call`` and dumps on return (dumps are numbered
+    ``callgrind.out.1``, ``.2``, ...; the newest is this call's)."""
     gc.collect()
     operator.call(loop, n)  # Python >= 3.11, checked before the re-run
     dumps = sorted(Path(os.environ[CALLGRIND_OUT]).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
@@ -765,10 +773,28 @@ def instructions_of(loop: Callable[[int], None], n: int) -> int:
     text = dumps[-1].read_text()
     for dump in dumps:
         dump.unlink()
+    names: List[str] = []
     for line in text.splitlines():
-        if line.startswith(("summary:", "totals:")):
-            return int(line.split()[1])
+        if line.startswith("events:"):
+            names = line.split()[1:]
+        elif line.startswith(("summary:", "totals:")):
+            return dict(zip(names, map(int, line.split()[1:])))
     raise SystemExit(f"no summary line in callgrind's dump {dumps[-1]}")
+
+
+def instructions(events: Mapping[str, int]) -> float:
+    return events["Ir"]
+
+
+def estimated_cycles(events: Mapping[str, int]) -> float:
+    """KCachegrind's cycle estimate from callgrind's simulation: an instruction costs 1, a first-level cache miss
+    (instruction fetch, data read or write) 10, a last-level miss 100, a mispredicted branch (conditional or
+    indirect) 10. The simulated caches have the host's sizes; what the kernel and other processes evict is not
+    simulated (benchmarks/README.md, "--cycles")."""
+    get = events.get
+    first_level = get("I1mr", 0) + get("D1mr", 0) + get("D1mw", 0)
+    last_level = get("ILmr", 0) + get("DLmr", 0) + get("DLmw", 0)
+    return events["Ir"] + 10 * first_level + 100 * last_level + 10 * (get("Bcm", 0) + get("Bim", 0))
 
 
 def count_instructions(
@@ -777,8 +803,10 @@ def count_instructions(
     configure: Callable[[str], None],
     quick: bool,
     caps: Optional[Dict[str, int]] = None,
+    measure: Callable[[Mapping[str, int]], float] = instructions,
 ) -> Tuple[Dict[str, float], Dict[str, int], Dict[str, float]]:
-    """Per configuration: instructions per call, (I(3n) - I(n)) / 2n, which cancels what a loop costs once
+    """Per configuration: instructions per call (or what ``measure`` makes of callgrind's counts, such as
+    ``estimated_cycles``), (I(3n) - I(n)) / 2n, which cancels what a loop costs once
     (entering it, a first call's lazy work); the n used; spans per measured call. A 2-call probe (which also
     warms the loop up) sizes n to about ``budget`` instructions. Each measurement starts from ``configure``.
     I(n) and I(3n) are the least of ``repeats`` counts: what varies between counts of the same loop only adds
@@ -791,16 +819,16 @@ def count_instructions(
         if name == EMPTY:
             continue
         configure(name)
-        probe = instructions_of(loop, 2) / 2
+        probe = events_of(loop, 2)["Ir"] / 2
         n = max(low, min(high, int(budget / max(probe, 1.0))))
         cap = (caps or {}).get(name)
         n = min(n, cap // 3) if cap else n
-        counts: Dict[int, List[int]] = {n: [], 3 * n: []}
+        counts: Dict[int, List[float]] = {n: [], 3 * n: []}
         before = writer.spans
         for _ in range(repeats):
             for calls in counts:
                 configure(name)
-                counts[calls].append(instructions_of(loop, calls))
+                counts[calls].append(measure(events_of(loop, calls)))
         per_call[name] = (min(counts[3 * n]) - min(counts[n])) / (2 * n)
         sizes[name] = n
         spans[name] = (writer.spans - before) / (4 * n * repeats)
@@ -893,8 +921,10 @@ def report_allocations(peaks: Dict[str, float], labels: Dict[str, str], calls: i
     print()
 
 
-def report_instructions(per_call: Dict[str, float], sizes: Dict[str, int], labels: Dict[str, str]) -> None:
-    print("Instructions per call (callgrind, (I(3n) - I(n)) / 2n, this thread only); overhead = over untraced")
+def report_instructions(
+    per_call: Dict[str, float], sizes: Dict[str, int], labels: Dict[str, str], unit: str = "instructions"
+) -> None:
+    print(f"{unit.capitalize()} per call (callgrind, (I(3n) - I(n)) / 2n, this thread only); overhead = over untraced")
     header = f"{'configuration':<28}{'n':>6}{'per call':>14}{'overhead':>14}"
     print(header)
     print("-" * len(header))
@@ -904,14 +934,14 @@ def report_instructions(per_call: Dict[str, float], sizes: Dict[str, int], label
         print(f"{name:<28}{sizes[name]:>6}{count:>14.0f}{overhead:>14}")
     print()
     width = max(map(len, labels.values())) + 2
-    print("Per-call instructions over untraced (the untraced column is the whole call), and ratios of overheads:")
+    print(f"Per-call {unit} over untraced (the untraced column is the whole call), and ratios of overheads:")
     print(f"  {'':<{width}}" + "".join(f"{kind:>13}" for kind in KINDS) + f"{'v2/ddtrace':>12}{'v2/bare':>9}")
     for prefix, label in labels.items():
         row = instruction_row(per_call, prefix)
         ratios = [f"{row['v2'] / row[k]:.2f}" if row[k] > 0 else "n/a" for k in ("ddtrace", "bare_span")]
         cells = [f"{row[k]:.0f}" for k in KINDS]
         print(f"  {label:<{width}}" + "".join(f"{c:>13}" for c in cells) + f"{ratios[0]:>12}{ratios[1]:>9}")
-    report_matched({p: instruction_row(per_call, p) for p in labels}, labels, "instructions", "{:.0f}")
+    report_matched({p: instruction_row(per_call, p) for p in labels}, labels, unit, "{:.0f}")
     print()
 
 
@@ -987,14 +1017,15 @@ def main(
     argv: Optional[List[str]] = None,
 ) -> None:
     """Run one benchmark process: set up every case in each mode, check the spans, time the configurations in
-    interleaved rounds, measure allocations, print the report (and write ``--json``); with ``--instructions``,
-    count instructions per call under callgrind instead of timing. Exits 1 when a check failed; timings and
+    interleaved rounds, measure allocations, print the report (and write ``--json``); with ``--instructions``
+    (``--cycles``), count instructions (estimated cycles) per call under callgrind instead of timing. Exits 1 when a
+    check failed; timings and
     counts are never judged."""
-    args, rounds, round_s, warmup_s = arguments(doc, default_rounds, argv, INSTRUCTIONS)
-    if args.instructions and args.profile:
-        raise SystemExit("--instructions and --profile exclude each other")
-    if args.instructions:
-        under_callgrind(argv)
+    args, rounds, round_s, warmup_s = arguments(doc, default_rounds, argv, INSTRUCTIONS, CYCLES)
+    if (args.instructions or args.cycles) and args.profile:
+        raise SystemExit("--instructions/--cycles and --profile exclude each other")
+    if args.instructions or args.cycles:
+        under_callgrind(argv, simulate=args.cycles)
     writer = install_null_writer()
     bench = Bench(cases(), packages, extra(), writer)
     try:
@@ -1013,7 +1044,9 @@ def measured(
     bench.set_up()
     if tracer._span_aggregator.writer is not writer:
         raise SystemExit("the tracer's writer was replaced during set-up")
-    method = "instructions counted by callgrind" if args.instructions else f"{rounds} rounds x ~{round_s}s"
+    counted = "cycles" if args.cycles else "instructions" if args.instructions else None
+    unit = "estimated cycles" if args.cycles else "instructions"
+    method = f"{unit} counted by callgrind" if counted else f"{rounds} rounds x ~{round_s}s"
     print(
         f"python {sys.version.split()[0]}, ddtrace {ddtrace.__version__}, ddtrace-integrations "
         f"{ddtrace_integrations.__version__}, {versions}; {method} per configuration; "
@@ -1029,15 +1062,15 @@ def measured(
         return
     start = time.perf_counter()
     caps = {f"{c.prefix}_{k}": c.max_calls for c in bench.cases if c.max_calls for k in KINDS}
-    if args.instructions:
-        per_call, sizes, spans_per_call = count_instructions(loops, writer, bench.configure, args.quick, caps)
-        report_instructions(per_call, sizes, labels)
+    if counted:
+        measure = estimated_cycles if args.cycles else instructions
+        per_call, sizes, spans_per_call = count_instructions(loops, writer, bench.configure, args.quick, caps, measure)
+        report_instructions(per_call, sizes, labels, unit)
         bench.check_spans(spans_per_call)
         print(f"measured in {time.perf_counter() - start:.1f}s (under callgrind)")
         if args.json:
             rows = [
-                {"call": c.label, "spans": c.spans, "instructions": instruction_row(per_call, c.prefix)}
-                for c in bench.cases
+                {"call": c.label, "spans": c.spans, counted: instruction_row(per_call, c.prefix)} for c in bench.cases
             ]
             with open(args.json, "w") as f:
                 json.dump({"calls": rows, "problems": bench.problems}, f, indent=1)

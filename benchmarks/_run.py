@@ -54,6 +54,11 @@ def parse(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument(
         "--instructions", action="store_true", help="count instructions per call under callgrind instead (no startup)"
     )
+    parser.add_argument(
+        "--cycles",
+        action="store_true",
+        help="estimate CPU cycles per call with callgrind's cache and branch simulation instead (no startup)",
+    )
     parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), help="run only these benchmarks")
     parser.add_argument("--no-startup", action="store_true", help="skip the startup measurement")
     parser.add_argument("--pairs", type=int, help="startup: ABAB pairs (default 3 quick, 15 full)")
@@ -68,7 +73,7 @@ def run_benchmark(name: str, args: argparse.Namespace) -> Tuple[List[Dict[str, A
     script, rows = BENCHMARKS[name]
     command = [sys.executable, str(HERE / script)]
     command += ["--quick"] if args.quick else []
-    command += ["--instructions"] if args.instructions else []
+    command += ["--cycles"] if args.cycles else ["--instructions"] if args.instructions else []
     command += ["--rounds", str(args.rounds)] if args.rounds else []
     command += ["--round-time", str(args.round_time)] if args.round_time else []
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,7 +85,7 @@ def run_benchmark(name: str, args: argparse.Namespace) -> Tuple[List[Dict[str, A
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
-                timeout=3600 if args.instructions else 300 if args.quick else 1800,
+                timeout=7200 if args.cycles else 3600 if args.instructions else 300 if args.quick else 1800,
             )
         except subprocess.TimeoutExpired as e:
             return [], f"timed out after {e.timeout:.0f}s"
@@ -111,9 +116,11 @@ def ratio(a: float, b: float) -> str:
 
 def table(rows: List[Dict[str, Any]], key: str) -> None:
     """One row per call: the untraced call and each overhead over it, median CPU µs of the calling thread
-    (``cpu_us``), or instructions, in thousands (``instructions``: no allocation columns)."""
+    (``cpu_us``), or instructions or estimated cycles, in thousands (``instructions``, ``cycles``: no allocation
+    columns)."""
     cpu = key == "cpu_us"
-    untraced, alloc_header = ("untraced µs", " alloc B ddtrace | alloc B v2 |") if cpu else ("untraced k instr.", "")
+    counted = "untraced k instr." if key == "instructions" else "untraced k cycles (est.)"
+    untraced, alloc_header = ("untraced µs", " alloc B ddtrace | alloc B v2 |") if cpu else (counted, "")
     columns = "bare span | ddtrace | v2 | v2 disabled | v2 / ddtrace | v2 / bare span |"
     print(f"| call | spans | {untraced} | {columns}{alloc_header}")
     print("|---" * (11 if cpu else 9) + "|")
@@ -139,8 +146,10 @@ def table(rows: List[Dict[str, Any]], key: str) -> None:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse(argv)
     names = args.only or list(BENCHMARKS)
-    if args.instructions and sys.version_info < (3, 11):
-        print(f"--instructions needs Python 3.11+ (operator.call); this is {sys.version.split()[0]}: nothing measured")
+    counting = args.instructions or args.cycles
+    if counting and sys.version_info < (3, 11):
+        version = sys.version.split()[0]
+        print(f"--instructions/--cycles need Python 3.11+ (operator.call); this is {version}: nothing measured")
         return
     rows: List[Dict[str, Any]] = []
     failures = []
@@ -150,17 +159,18 @@ def main(argv: Optional[List[str]] = None) -> None:
         if failed:
             failures.append(f"{BENCHMARKS[name][0]}: {failed}")
     seconds: Dict[str, List[float]] = {}
-    if not args.no_startup and not args.instructions:
+    if not args.no_startup and not counting:
         seconds = startup(args.pairs or (3 if args.quick else 15))
     print()
     print(
         f"{datetime.date.today()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
         + (" (--quick: smoke run, numbers are rough)" if args.quick else "")
     )
-    key = "instructions" if args.instructions else "cpu_us"
-    if args.instructions:
+    key = "cycles" if args.cycles else "instructions" if args.instructions else "cpu_us"
+    if counting:
+        what = "Estimated cycles (callgrind's cache and branch simulation)" if args.cycles else "Instructions"
         print(
-            "Instructions per call, thousands (callgrind, this process's calling thread only): untraced = the whole"
+            f"{what} per call, thousands (callgrind, this process's calling thread only): untraced = the whole"
             " call, the others = overhead over it"
         )
     else:
