@@ -45,12 +45,15 @@ from typing import Tuple
 
 import ddtrace
 import wrapt
+from _harness import CYCLES
 from _harness import INSTRUCTIONS
 from _harness import NullWriter
 from _harness import arguments
 from _harness import calibrate
 from _harness import count_instructions
+from _harness import estimated_cycles
 from _harness import install_null_writer
+from _harness import instructions
 from _harness import under_callgrind
 from ddtrace.internal import core
 from ddtrace.trace import tracer
@@ -416,8 +419,10 @@ def report(per_call: Dict[str, List[float]], spans_per_call: Dict[str, float], r
     print(f"  (empty loop, included in every row)         {med['(empty loop)'] / 1000:.3f}")
 
 
-def report_instructions(per_call: Dict[str, float], sizes: Dict[str, int], spans_per_call: Dict[str, float]) -> None:
-    print("Instructions per call (callgrind, (I(3n) - I(n)) / 2n); overhead = over the baseline")
+def report_instructions(
+    per_call: Dict[str, float], sizes: Dict[str, int], spans_per_call: Dict[str, float], unit: str
+) -> None:
+    print(f"{unit.capitalize()} per call (callgrind, (I(3n) - I(n)) / 2n); overhead = over the baseline")
     header = f"{'configuration':<18}{'n':>6}{'per call':>11}  {'baseline':<17}{'overhead':>10}{'spans/call':>12}"
     print(header)
     print("-" * len(header))
@@ -428,9 +433,11 @@ def report_instructions(per_call: Dict[str, float], sizes: Dict[str, int], spans
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    args, rounds, round_s, warmup_s = arguments(__doc__, 7, argv, INSTRUCTIONS)
-    if args.instructions:
-        under_callgrind(argv)
+    args, rounds, round_s, warmup_s = arguments(__doc__, 7, argv, INSTRUCTIONS, CYCLES)
+    counting = args.instructions or args.cycles
+    unit = "estimated cycles" if args.cycles else "instructions"
+    if counting:
+        under_callgrind(argv, simulate=args.cycles)
 
     writer = install_null_writer()
     sqlite_raw = sqlite3.connect(":memory:")  # opened before ddtrace patches sqlite3: stays untraced
@@ -443,7 +450,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         raise SystemExit("the tracer's writer was replaced during set-up")
 
     loops = make_loops(sqlite_raw, sqlite_dd)
-    method = "instructions counted by callgrind" if args.instructions else f"{rounds} rounds x ~{round_s}s"
+    method = f"{unit} counted by callgrind" if counting else f"{rounds} rounds x ~{round_s}s"
     print(
         f"python {sys.version.split()[0]}, ddtrace {ddtrace.__version__}, "
         f"ddtrace-integrations {ddtrace_integrations.__version__}; {method} per configuration"
@@ -455,8 +462,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     print()
     describe_spans(loops, writer)
     start = time.perf_counter()
-    if args.instructions:
-        report_instructions(*count_instructions(loops, writer, set_listeners, args.quick))
+    if counting:
+        measure = estimated_cycles if args.cycles else instructions
+        report_instructions(*count_instructions(loops, writer, set_listeners, args.quick, measure=measure), unit)
         print(f"\nmeasured in {time.perf_counter() - start:.1f}s (under callgrind)")
         return
     per_call, spans_per_call = measure(loops, writer, rounds, round_s, warmup_s)

@@ -206,6 +206,38 @@ def test_a_setting_of_the_wrong_type_switches_its_plugins_off_with_one_log_line_
     ]
 
 
+REDIS = f"""
+import redis
+client = redis.Redis(host="127.0.0.1", port={int(os.environ.get("DDI_REDIS_PORT", "6379"))})
+client.set("ddi-cli-limit", "v" * 40)
+print("redis says", client.get("ddi-cli-limit"))
+print("redis spans", spans_named("redis.command"))
+"""
+
+
+def test_a_length_limit_that_is_not_a_number_is_reported_once_and_the_default_used():
+    """ddtrace's redis module cannot be imported with such a value (its ``int()`` raises): redis goes untraced
+    there. v2 says which setting it ignored, and traces redis with the default limit, psycopg as usual. (ddtrace
+    still logs that its own redis integration, inactive under v2, failed to load: its bootstrap imports it.)"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DD_")}
+    env.update(DD_TRACE_AGENT_URL="http://127.0.0.1:9", DD_REDIS_CMD_MAX_LENGTH="abc")
+    code = SPAN_COUNTER + REDIS + PSYCOPG + "print('pg spans', spans_named('postgres.query'))"
+    runs = {}
+    for name, launcher in (("v2", RUN), ("ddtrace", (bin_path("ddtrace-run"),))):
+        proc = subprocess.run(
+            [*launcher, sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "redis says b'" + "v" * 40 + "'" in proc.stdout
+        assert "psycopg says (1,) (2,)" in proc.stdout and "pg spans 2" in proc.stdout
+        runs[name] = proc
+    assert "redis spans 0" in runs["ddtrace"].stdout  # the difference docs/differences.md records
+    assert "redis spans 2" in runs["v2"].stdout  # SET and GET
+    assert _error_lines(runs["v2"].stderr) == [
+        "ddtrace-integrations: DD_REDIS_CMD_MAX_LENGTH='abc' is not a whole number; using 1000"
+    ]
+
+
 # --- the command line as users expect it: --version, python -m, ddtrace-run's flags, launch errors ---
 
 CLI = bin_path("ddtrace-integrations")

@@ -265,6 +265,22 @@ def env_text(var: str, default: str) -> str:
     return str(env.get(var, default))
 
 
+def env_int(var: str, default: int) -> int:
+    """A whole-number ``DD_*`` setting read through ddtrace's settings sources. A value that is not one is
+    reported (one warning naming the variable) and ``default`` used: ddtrace's own integrations fail to import
+    then, which would leave the library untraced for a typo."""
+    from ddtrace.internal.settings import env
+
+    value = env.get(var)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        log.warning("ddtrace-integrations: %s=%r is not a whole number; using %d", var, value, default)
+        return default
+
+
 def enabled_by_env(name: str) -> Optional[bool]:
     """``DD_TRACE_<NAME>_ENABLED`` as ddtrace reads it, None when unset."""
     from ddtrace.internal.settings import env

@@ -86,8 +86,10 @@ from ddtrace_integrations.web import routing
 # The event hub's context, as publishers' hooks and plugins receive it (``ctx.get_item(name)``).
 ExecutionContext = _ddtrace.ExecutionContext
 # ddtrace's settings, read as ddtrace reads its own (environment, then its other configuration sources):
-# ``env_flag("DD_ACME_TRACE_SCRIPTS")``, ``env_text("DD_ACME_SERVICE", "acme")``.
+# ``env_flag("DD_ACME_TRACE_SCRIPTS")``, ``env_text("DD_ACME_SERVICE", "acme")``,
+# ``env_int("DD_ACME_MAX_LENGTH", 1000)``.
 env_flag = _ddtrace.env_flag
+env_int = _ddtrace.env_int
 env_text = _ddtrace.env_text
 # Whether something (ddtrace's own handlers) already listens to the events named ``name``: the registry refuses a
 # plugin on such a name (``EventNameTaken``).
@@ -155,6 +157,7 @@ __all__ = [
     "dbapi_settings",
     "defining",
     "env_flag",
+    "env_int",
     "env_text",
     "event_name_taken",
     "find_pin",

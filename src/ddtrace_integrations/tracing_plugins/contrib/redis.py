@@ -20,7 +20,7 @@ class RedisPlugin(StoragePlugin):
     service_at_start = True
     config_defaults = {
         "_default_service": dd.schematize_service_name("redis"),
-        "cmd_max_length": int(dd.env_text("DD_REDIS_CMD_MAX_LENGTH", "1000")),
+        "cmd_max_length": dd.env_int("DD_REDIS_CMD_MAX_LENGTH", 1000),
         "resource_only_command": dd.env_flag("DD_REDIS_RESOURCE_ONLY_COMMAND", True),
     }
 
