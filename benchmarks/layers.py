@@ -4,8 +4,8 @@ Run: ``python benchmarks/layers.py bench_sqlite3 sqlcur`` (instructions), or wit
 see benchmarks/README.md), ``--quick`` for a smoke run. Needs Python 3.11+ and valgrind, as ``--instructions``.
 
   v2        the integration as it runs
-  no span   its plugins listening, their ``on_start`` doing nothing: no span is made (the publisher, the event
-            hub and the plugins' guarded callbacks)
+  no span   its plugins listening, their ``on_start`` and ``on_finish`` doing nothing: no span is made (the
+            publisher, the event hub and the plugins' guarded callbacks)
   hub only  its plugins' listeners replaced by a C callable that does nothing (the publisher and the event hub)
 
 beside untraced, bare span and ddtrace, each as (I(3n) - I(n)) / 2n over untraced. Then the split: the publisher
@@ -62,9 +62,10 @@ class States:
     def set(self, state: Optional[str]) -> None:
         self.restore()
         for plugin in self.plugins():
-            if state == "no_span":
-                plugin.on_start = _no_span  # type: ignore[method-assign]
-                self.undo.append(functools.partial(plugin.__dict__.pop, "on_start", None))
+            if state == "no_span":  # (a receive's span is made in on_finish)
+                for hook in ("on_start", "on_finish"):
+                    setattr(plugin, hook, _no_span)
+                    self.undo.append(functools.partial(plugin.__dict__.pop, hook, None))
             elif state == "hub_only":
                 for kind, listener in (("started", plugin._started), ("ended", plugin._ended)):
                     event = f"context.{kind}.{plugin.event_name}"
@@ -73,7 +74,7 @@ class States:
                     self.undo.append(functools.partial(_relisten, event, listener, plugin._listener_name))
 
 
-def _no_span(ctx: Any) -> None:
+def _no_span(*args: Any) -> None:
     pass
 
 

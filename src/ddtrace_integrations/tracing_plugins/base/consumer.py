@@ -18,6 +18,8 @@ from ddtrace_integrations.tracing_plugins.base.inbound import InboundPlugin
 from ddtrace_integrations.tracing_plugins.base.outbound import OutboundPlugin
 from ddtrace_integrations.tracing_plugins.base.producer import destination_tags
 
+PARTITION, OFFSET = "messaging.kafka.partition", "messaging.kafka.offset"
+
 
 class ConsumerPlugin(InboundPlugin):
     """The span is built when the receive call returns (only then are the messages known) and
@@ -72,8 +74,14 @@ class ConsumerPlugin(InboundPlugin):
         """Start, link, tag and checkpoint the span of what was received (False: no span). A method of its own so
         that what it builds (carriers, the tags) is let go before the span finishes: the tracer's work then is
         when a call's memory peaks."""
-        carriers = [message.carrier() for message in msg.messages]
-        remotes = [r for r in (self.extract(c) for c in carriers if c) if r is not None]
+        carriers = []
+        remotes = []
+        for message in msg.messages:  # a loop, not comprehensions: each of those is a call of its own before 3.12
+            carrier = message.carrier()
+            carriers.append(carrier)
+            remote = self.extract(carrier) if carrier else None
+            if remote is not None:
+                remotes.append(remote)
         active = dd.tracer.context_provider.active()
         if len(remotes) == 1 and not msg.batch and dd.setting(self.integration_config, self.as_child_setting):
             parent = remotes.pop(0)
@@ -91,11 +99,13 @@ class ConsumerPlugin(InboundPlugin):
         attributes = self.message_attributes(msg)  # first: a client may work out msg.message_id on the way
         if msg.message_id:
             attributes["messaging.message.id"] = msg.message_id
+        metrics = {PARTITION: msg.partition, OFFSET: msg.offset}
+        for key, value in metrics.items():
+            if type(value) is int:  # set as set_metric sets an int, with the rest in one call
+                attributes[key] = value
+            elif value is not None:
+                span.set_metric(key, value)
         dd.set_attributes(span, attributes)
-        if msg.partition is not None:
-            span.set_metric("messaging.kafka.partition", msg.partition)
-        if msg.offset is not None:
-            span.set_metric("messaging.kafka.offset", msg.offset)
         if msg.tags:
             dd.set_tags(span, msg.tags)
         processor = dd.data_streams() if self.data_streams else None
