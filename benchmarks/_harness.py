@@ -1063,8 +1063,8 @@ def measured(
     start = time.perf_counter()
     caps = {f"{c.prefix}_{k}": c.max_calls for c in bench.cases if c.max_calls for k in KINDS}
     if counted:
-        measure = estimated_cycles if args.cycles else instructions
-        per_call, sizes, spans_per_call = count_instructions(loops, writer, bench.configure, args.quick, caps, measure)
+        count = estimated_cycles if args.cycles else instructions
+        per_call, sizes, spans_per_call = count_instructions(loops, writer, bench.configure, args.quick, caps, count)
         report_instructions(per_call, sizes, labels, unit)
         bench.check_spans(spans_per_call)
         print(f"measured in {time.perf_counter() - start:.1f}s (under callgrind)")

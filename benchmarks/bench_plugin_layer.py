@@ -463,8 +463,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     describe_spans(loops, writer)
     start = time.perf_counter()
     if counting:
-        measure = estimated_cycles if args.cycles else instructions
-        report_instructions(*count_instructions(loops, writer, set_listeners, args.quick, measure=measure), unit)
+        of_counts = estimated_cycles if args.cycles else instructions
+        report_instructions(*count_instructions(loops, writer, set_listeners, args.quick, measure=of_counts), unit)
         print(f"\nmeasured in {time.perf_counter() - start:.1f}s (under callgrind)")
         return
     per_call, spans_per_call = measure(loops, writer, rounds, round_s, warmup_s)
