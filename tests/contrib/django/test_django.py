@@ -180,6 +180,35 @@ def test_middleware_spans_nest_as_django_calls_them(client, spans):
     assert "django.contrib.auth.middleware.AuthenticationMiddleware.process_response" not in resources
 
 
+def test_middleware_hooks_are_functions_on_their_classes_and_async_ones_stay_coroutine_functions(client, spans):
+    """Hooks are set on their classes as plain functions (``Publisher.wrap_method``): a wrapt proxy there builds a
+    bound wrapper on every hook call, and a request makes twenty. A view's methods keep wrapt proxies (see
+    ``_instrument_methods``); a coroutine method's still answers ``iscoroutinefunction`` as Django asks."""
+    import inspect
+
+    import wrapt
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.utils.deprecation import MiddlewareMixin
+    from djapp.middleware import HookMiddleware
+    from djapp.views import AsyncItemView
+
+    client.get("/users/7")  # the first request loads the middleware, which wraps its hooks
+    for owner, name in [
+        (MiddlewareMixin, "__call__"),
+        (SessionMiddleware, "process_request"),
+        (SessionMiddleware, "process_response"),
+        (HookMiddleware, "process_view"),
+    ]:
+        method = vars(owner)[name]
+        assert inspect.isfunction(method) and not isinstance(method, wrapt.ObjectProxy), (owner, name)
+        assert inspect.isfunction(method.__wrapped__) and method.__wrapped__ is not method, (owner, name)
+    handler = vars(AsyncItemView)["get"]
+    assert isinstance(handler, wrapt.FunctionWrapper) and inspect.iscoroutinefunction(handler)
+    assert AsyncItemView.view_is_async
+    assert spans.one("django.middleware", "django.contrib.sessions.middleware.SessionMiddleware.process_request")
+    assert spans.one("django.middleware", "djapp.middleware.HookMiddleware.process_view")
+
+
 def test_class_based_view_spans_its_lifecycle(client, spans):
     assert client.get("/items/apple").json() == {"item": "apple"}
     request = spans.one("django.request")

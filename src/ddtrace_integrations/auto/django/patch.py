@@ -33,6 +33,7 @@ from ddtrace_integrations.publisher import Kwargs
 from ddtrace_integrations.publisher import Publisher
 from ddtrace_integrations.publisher import argument
 from ddtrace_integrations.publisher import class_name
+from ddtrace_integrations.publisher import find_pin
 from ddtrace_integrations.publisher import function_name
 from ddtrace_integrations.publisher import internal_event
 from ddtrace_integrations.publisher import is_wrapped
@@ -151,12 +152,14 @@ def _instrument_methods(view: Any, event: Callable[..., Event]) -> None:
             resource = f"{function_name(view)}.{name}"
             wrapper = traced_async if inspect.iscoroutinefunction(method) else traced
             view_event = event(f"django.view.{name}", resource=resource, ignored=_cancellation(method))
+            # a wrapt proxy, not ``wrap_method``'s function: with that, ddtrace's code origin tags the dispatch
+            # span where ddtrace tags the view's (found by the parity runs)
             publisher.wrap(view, name, wrapper(view_event))
     response_class = getattr(view, "response_class", None)
     render = getattr(response_class, "render", None)
     if render is not None and not is_wrapped(render):
         resource = f"{function_name(response_class)}.render"
-        publisher.wrap(response_class, "render", traced(event("django.response.render", resource=resource)))
+        publisher.wrap_method(response_class, "render", event("django.response.render", resource=resource))
 
 
 def _request(request: Any) -> Dict[str, Any]:
@@ -308,9 +311,8 @@ def _wrap_middleware(middleware: Any, path: str, django: ModuleType) -> None:
             owner = next((c for c in middleware.__mro__ if hook in vars(c)), None)
             function = vars(owner)[hook] if owner is not None and owner is not object else None
             if inspect.isfunction(function):
-                wrapper = traced_async if inspect.iscoroutinefunction(function) else traced
-                event = Event("django.internal", _hook(hook, _cancellation(function)), pin_source=django)
-                publisher.wrap(owner, hook, wrapper(event))
+                event = Event("django.internal", _hook(hook, _cancellation(function), django), pin_source=django)
+                publisher.wrap_method(owner, hook, event)
         return
     name = path.rpartition(".")[2]
     module = inspect.getmodule(middleware)
@@ -329,7 +331,9 @@ def _wrap_middleware(middleware: Any, path: str, django: ModuleType) -> None:
     publisher.wrap(module, name, factory)
 
 
-def _hook(hook: str, ignored: Tuple[type, ...]) -> Callable[[Any, Args, Kwargs], Dict[str, Any]]:
+def _hook(hook: str, ignored: Tuple[type, ...], django: ModuleType) -> Callable[[Any, Args, Kwargs], Dict[str, Any]]:
+    """The context of a middleware hook's call. Its pin is Django's (as ddtrace's, whose middleware spans read no
+    pin of the middleware): a middleware object is asked for none, on each of a request's many hook calls."""
     resources: Dict[type, str] = {}  # by middleware class (a handful)
 
     def build(instance: Any, args: Args, kwargs: Kwargs) -> Dict[str, Any]:
@@ -340,7 +344,8 @@ def _hook(hook: str, ignored: Tuple[type, ...]) -> Callable[[Any, Args, Kwargs],
                 resources.clear()
             resource = resources[cls] = f"{class_name(cls)}.{hook}"
         # by position: keyword arguments cost a name match each, on every middleware call
-        return {"internal_context": InternalContext("django.middleware", resource, None, ignored)}
+        internal = InternalContext("django.middleware", resource, None, ignored)
+        return {"internal_context": internal, "pin": find_pin(None, django)}
 
     return build
 
